@@ -1,0 +1,152 @@
+/*
+ * zf.h - the zipfit C engine: compressed sizes and NCD pair loops.
+ *
+ * No Python here.  zipfit/_core.pyx marshals Python objects into the plain
+ * structures below, creates one engine context per worker thread while it
+ * holds the GIL, and then calls zf_job_work() from each thread without it.
+ *
+ * An engine computes exact compressed lengths for one compressor family.
+ * It is a table of functions (zf_engine) so that the pair loop, the work
+ * split and the error handling are written once for every compressor.
+ */
+#ifndef ZF_H
+#define ZF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Error codes: 0 is success, everything else is negative. */
+enum {
+    ZF_OK = 0,
+    ZF_ENOMEM = -1,  /* an allocation failed */
+    ZF_ECODEC = -2,  /* the compressor library reported an error */
+    ZF_ECANCEL = -3, /* the job was cancelled (Ctrl-C) */
+    ZF_EINVAL = -4,  /* bad parameters (level out of range, ...) */
+    ZF_ETOOBIG = -5  /* an input is larger than the compressor accepts */
+};
+
+const char *zf_strerror(int code);
+
+/* Container around the compressed stream. */
+enum {
+    ZF_WRAP_RAW = 0,  /* raw deflate (wbits -15) */
+    ZF_WRAP_ZLIB = 1, /* zlib header + adler32 (wbits 15) */
+    ZF_WRAP_GZIP = 2  /* gzip header + crc32/isize (wbits 31) */
+};
+
+typedef struct zf_params {
+    int level;   /* compressor level, already validated by the caller */
+    int wrapper; /* ZF_WRAP_* for the deflate family, 0 otherwise */
+} zf_params;
+
+/* A byte string owned by the caller. */
+typedef struct zf_span {
+    const uint8_t *ptr;
+    size_t len;
+} zf_span;
+
+/*
+ * An engine.  Every function returns ZF_OK or a negative code.
+ *
+ *   ctx_new     one context per thread; the only place that may allocate
+ *               large state up front.
+ *   target_new  optional (may be NULL): precompute what does not depend on
+ *               the source, once per target, shared read-only by all threads.
+ *   size        C(x) for one text.
+ *   row_begin   start a source row: later pair() calls compress src ⊕ t.
+ *   pair        C(src ⊕ t) for the row's source and one target.
+ */
+typedef struct zf_engine {
+    const char *name;
+    int (*ctx_new)(const zf_params *p, void **ctx);
+    void (*ctx_free)(void *ctx);
+    int (*target_new)(const zf_params *p, const uint8_t *t, size_t n, void **state);
+    void (*target_free)(void *state);
+    int (*size)(void *ctx, const uint8_t *x, size_t n, uint64_t *out);
+    int (*row_begin)(void *ctx, const uint8_t *src, size_t n);
+    int (*pair)(void *ctx, const void *tstate, const uint8_t *t, size_t n, uint64_t *out);
+} zf_engine;
+
+/* Engines compiled into this build. */
+extern const zf_engine zf_engine_zlib; /* system zlib, one reused stream per thread */
+
+/* The version string of the zlib linked at run time (zlibVersion()). */
+const char *zf_zlib_runtime_version(void);
+
+/* ------------------------------------------------------------------ jobs */
+
+/* A rectangle of work: rows [r0, r1) against columns [c0, c1). */
+typedef struct zf_tile {
+    size_t r0, r1, c0, c1;
+} zf_tile;
+
+enum {
+    ZF_JOB_SIZES = 0, /* out_sizes[i] = C(rows[i]); columns unused */
+    ZF_JOB_NCD = 1    /* out_ncd[i*ncols+j] = NCD(rows[i], cols[j]) */
+};
+
+typedef struct zf_job {
+    int kind;
+    const zf_engine *engine;
+    zf_params params;
+    const zf_span *rows;
+    size_t nrows;
+    const zf_span *cols;
+    size_t ncols;
+    void *const *col_states;  /* per column, from target_new, or NULL */
+    const uint64_t *row_size; /* C(rows[i]), for ZF_JOB_NCD */
+    const uint64_t *col_size; /* C(cols[j]), for ZF_JOB_NCD */
+    uint64_t *out_sizes;      /* ZF_JOB_SIZES: nrows entries */
+    double *out_ncd;          /* ZF_JOB_NCD: nrows*ncols, or NULL ...   */
+    float *out_ncd32;         /* ... or this one, for float32 output    */
+    uint64_t *out_pair_sizes; /* optional: C(rows[i] ⊕ cols[j]), nrows*ncols */
+
+    const zf_tile *tiles;
+    size_t ntiles;
+
+    /* Shared between workers; set by zf_job_init. */
+    volatile size_t next_tile;
+    volatile int cancel;     /* set to 1 from outside to stop all workers */
+    volatile int error;      /* first error code, 0 if none */
+    volatile size_t err_row; /* where the first error happened */
+    volatile size_t err_col;
+    volatile size_t done_pairs; /* progress: pairs (or texts) finished */
+} zf_job;
+
+/* Reset the shared counters before the workers start. */
+void zf_job_init(zf_job *job);
+
+/*
+ * Run tiles until none are left, the job is cancelled or another worker
+ * failed.  ctx comes from job->engine->ctx_new.  Returns ZF_OK or the
+ * code this worker hit; the job's first error is in job->error.
+ */
+int zf_job_work(zf_job *job, void *ctx);
+
+/*
+ * Split the work into at most max_tiles tiles of roughly equal cost in
+ * bytes to compress, in row-major order.  For ZF_JOB_SIZES pass ncols = 0.
+ * A row whose cost alone exceeds the target is split by columns.
+ * tile_cost is the cost each tile should reach (0 picks one from total and
+ * nthreads).  Returns the number of tiles written (0 if there is no work).
+ */
+size_t zf_plan_tiles(const zf_span *rows, size_t nrows, const zf_span *cols,
+                     size_t ncols, unsigned nthreads, uint64_t tile_cost,
+                     zf_tile *out, size_t max_tiles);
+
+/* NCD from three sizes, as the reference computes it in Python. */
+static inline double zf_ncd(uint64_t cx, uint64_t cy, uint64_t cxy) {
+    uint64_t lo = cx < cy ? cx : cy, hi = cx < cy ? cy : cx;
+    if (hi == 0)
+        return 0.0;
+    return ((double)cxy - (double)lo) / (double)hi;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ZF_H */

@@ -1,0 +1,203 @@
+/*
+ * zf_loop.c - the pair loops, shared by every engine.
+ *
+ * Workers pull tiles from a shared counter.  Within a tile a source row is
+ * laid down once (row_begin) and then paired with each target column.  The
+ * first error wins; the others see it and stop.  Cancellation is polled
+ * between texts, so a Ctrl-C stops the job within one compression.
+ */
+#include <string.h>
+
+#include "zf.h"
+
+const char *zf_strerror(int code) {
+    switch (code) {
+    case ZF_OK:
+        return "success";
+    case ZF_ENOMEM:
+        return "out of memory";
+    case ZF_ECODEC:
+        return "the compressor library reported an error";
+    case ZF_ECANCEL:
+        return "cancelled";
+    case ZF_EINVAL:
+        return "invalid compressor parameters";
+    case ZF_ETOOBIG:
+        return "input too large for this compressor";
+    default:
+        return "unknown error";
+    }
+}
+
+void zf_job_init(zf_job *job) {
+    job->next_tile = 0;
+    job->cancel = 0;
+    job->error = 0;
+    job->err_row = 0;
+    job->err_col = 0;
+    job->done_pairs = 0;
+}
+
+static int job_stopped(const zf_job *job) {
+    return __atomic_load_n(&job->cancel, __ATOMIC_RELAXED) ||
+           __atomic_load_n(&job->error, __ATOMIC_RELAXED);
+}
+
+/* Keep the first error and where it happened. */
+static void job_fail(zf_job *job, int code, size_t row, size_t col) {
+    int expected = 0;
+    if (__atomic_compare_exchange_n(&job->error, &expected, code, 0, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST)) {
+        job->err_row = row;
+        job->err_col = col;
+    }
+}
+
+static void store_ncd(zf_job *job, size_t i, size_t j, uint64_t cxy) {
+    size_t k = i * job->ncols + j;
+    double d = zf_ncd(job->row_size[i], job->col_size[j], cxy);
+    if (job->out_ncd)
+        job->out_ncd[k] = d;
+    if (job->out_ncd32)
+        job->out_ncd32[k] = (float)d;
+    if (job->out_pair_sizes)
+        job->out_pair_sizes[k] = cxy;
+}
+
+static int run_tile(zf_job *job, void *ctx, const zf_tile *t) {
+    const zf_engine *e = job->engine;
+    for (size_t i = t->r0; i < t->r1; i++) {
+        if (job_stopped(job))
+            return ZF_ECANCEL;
+        const zf_span *src = &job->rows[i];
+        int rc;
+        if (job->kind == ZF_JOB_SIZES) {
+            rc = e->size(ctx, src->ptr, src->len, &job->out_sizes[i]);
+            if (rc != ZF_OK) {
+                job_fail(job, rc, i, 0);
+                return rc;
+            }
+            __atomic_add_fetch(&job->done_pairs, 1, __ATOMIC_RELAXED);
+            continue;
+        }
+        rc = e->row_begin(ctx, src->ptr, src->len);
+        if (rc != ZF_OK) {
+            job_fail(job, rc, i, t->c0);
+            return rc;
+        }
+        for (size_t j = t->c0; j < t->c1; j++) {
+            if (j != t->c0 && job_stopped(job))
+                return ZF_ECANCEL;
+            const zf_span *tg = &job->cols[j];
+            const void *ts = job->col_states ? job->col_states[j] : NULL;
+            uint64_t cxy;
+            rc = e->pair(ctx, ts, tg->ptr, tg->len, &cxy);
+            if (rc != ZF_OK) {
+                job_fail(job, rc, i, j);
+                return rc;
+            }
+            store_ncd(job, i, j, cxy);
+        }
+        __atomic_add_fetch(&job->done_pairs, t->c1 - t->c0, __ATOMIC_RELAXED);
+    }
+    return ZF_OK;
+}
+
+int zf_job_work(zf_job *job, void *ctx) {
+    for (;;) {
+        if (job_stopped(job))
+            return job->error ? job->error : ZF_ECANCEL;
+        size_t k = __atomic_fetch_add(&job->next_tile, 1, __ATOMIC_RELAXED);
+        if (k >= job->ntiles)
+            return ZF_OK;
+        int rc = run_tile(job, ctx, &job->tiles[k]);
+        if (rc != ZF_OK)
+            return rc;
+    }
+}
+
+/* Rough cost of compressing one row against columns [c0, c1), in bytes. */
+static uint64_t row_cost(const zf_span *row, const zf_span *cols, size_t c0, size_t c1) {
+    /* Each text also pays a fixed setup cost (stream reset, tables). */
+    const uint64_t fixed = 256;
+    if (!cols)
+        return row->len + fixed;
+    uint64_t cost = 0;
+    for (size_t j = c0; j < c1; j++)
+        cost += row->len + cols[j].len + fixed;
+    return cost;
+}
+
+size_t zf_plan_tiles(const zf_span *rows, size_t nrows, const zf_span *cols, size_t ncols,
+                     unsigned nthreads, uint64_t tile_cost, zf_tile *out, size_t max_tiles) {
+    if (nrows == 0 || max_tiles == 0 || (cols && ncols == 0))
+        return 0;
+    if (!cols)
+        ncols = 0;
+    uint64_t colbytes = 0;
+    for (size_t j = 0; j < ncols; j++)
+        colbytes += cols[j].len;
+    if (tile_cost == 0) {
+        uint64_t total = 0;
+        for (size_t i = 0; i < nrows; i++)
+            total += cols ? (uint64_t)rows[i].len * ncols + colbytes + 256 * (uint64_t)ncols
+                          : rows[i].len + 256;
+        /* About 16 tiles per thread keeps the tail short. */
+        uint64_t per = (uint64_t)(nthreads ? nthreads : 1) * 16;
+        tile_cost = total / per;
+        if (tile_cost < 65536)
+            tile_cost = 65536;
+    }
+    /* Never make more tiles than fit: raise the cost until they do. */
+    for (;;) {
+        size_t nt = 0;
+        size_t r0 = 0;
+        uint64_t acc = 0;
+        int overflow = 0;
+        for (size_t i = 0; i < nrows && !overflow; i++) {
+            uint64_t c = row_cost(&rows[i], cols, 0, ncols);
+            if (cols && c > tile_cost && ncols > 1) {
+                /* Flush the pending rows, then split this row by columns. */
+                if (i > r0) {
+                    if (nt == max_tiles) {
+                        overflow = 1;
+                        break;
+                    }
+                    out[nt++] = (zf_tile){r0, i, 0, ncols};
+                }
+                size_t c0 = 0;
+                uint64_t cacc = 0;
+                for (size_t j = 0; j < ncols; j++) {
+                    cacc += rows[i].len + cols[j].len + 256;
+                    if (cacc >= tile_cost || j + 1 == ncols) {
+                        if (nt == max_tiles) {
+                            overflow = 1;
+                            break;
+                        }
+                        out[nt++] = (zf_tile){i, i + 1, c0, j + 1};
+                        c0 = j + 1;
+                        cacc = 0;
+                    }
+                }
+                r0 = i + 1;
+                acc = 0;
+                continue;
+            }
+            acc += c;
+            if (acc >= tile_cost || i + 1 == nrows) {
+                if (nt == max_tiles) {
+                    overflow = 1;
+                    break;
+                }
+                out[nt++] = (zf_tile){r0, i + 1, 0, ncols};
+                r0 = i + 1;
+                acc = 0;
+            }
+        }
+        if (!overflow)
+            return nt;
+        if (tile_cost > UINT64_MAX / 2)
+            return 0;
+        tile_cost *= 2;
+    }
+}

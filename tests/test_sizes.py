@@ -1,0 +1,113 @@
+"""compressed_size and cdist are bit-exact with the real compressors."""
+import gzip
+import os
+import random
+import zlib
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import zipfit
+from zipfit import reference
+
+DEFLATE_FAMILY = ["gzip", "zlib", "deflate"]
+LEVELS = list(range(10))
+
+
+def expected(data: bytes, compressor: str, level: int) -> int:
+    """The real library, called exactly as the compressor is defined."""
+    if compressor == "gzip":
+        return len(gzip.compress(data, compresslevel=level, mtime=0))
+    if compressor == "zlib":
+        return len(zlib.compress(data, level))
+    return len(zlib.compress(data, level, wbits=-15))
+
+
+@pytest.mark.filterwarnings("ignore::zipfit.ZipFitWarning")
+@pytest.mark.parametrize("compressor", DEFLATE_FAMILY)
+@pytest.mark.parametrize("level", LEVELS)
+@given(data=st.binary(max_size=3000))
+def test_random_bytes(compressor, level, data):
+    assert zipfit.compressed_size(data, compressor=compressor, level=level) == \
+        expected(data, compressor, level)
+
+
+@pytest.mark.filterwarnings("ignore::zipfit.ZipFitWarning")
+@pytest.mark.parametrize("level", [0, 1, 6, 9])
+@given(text=st.text(max_size=2000))
+def test_unicode_text_is_utf8(level, text):
+    assert zipfit.compressed_size(text, level=level) == \
+        expected(text.encode("utf-8"), "gzip", level)
+
+
+@pytest.mark.filterwarnings("ignore::zipfit.ZipFitWarning")
+@pytest.mark.parametrize("compressor", DEFLATE_FAMILY)
+@pytest.mark.parametrize("level", LEVELS)
+def test_real_text_every_level(corpus, compressor, level):
+    texts = corpus[:40]
+    got = [zipfit.compressed_size(t, compressor=compressor, level=level) for t in texts]
+    assert got == [expected(t.encode(), compressor, level) for t in texts]
+
+
+@pytest.mark.filterwarnings("ignore::zipfit.ZipFitWarning")
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("n", [0, 1, 65531, 65536, 98305, 163840, 300_001])
+def test_long_inputs(level, n):
+    """Several blocks, window slides, and level 0's buffer-dependent splits."""
+    rng = random.Random(n + level)
+    words = [b"alpha", b"beta", b"gamma", b"\x00", b"\xff\xfe", b"delta epsilon"]
+    data = b" ".join(rng.choice(words) for _ in range(n // 6 + 1))[:n]
+    if level == 0:
+        data = os.urandom(n)
+    for comp in DEFLATE_FAMILY:
+        assert zipfit.compressed_size(data, compressor=comp, level=level) == \
+            expected(data, comp, level)
+
+
+def test_bytes_and_str_mix(corpus):
+    a = [corpus[0], corpus[1].encode(), bytearray(corpus[2].encode())]
+    b = [corpus[3].encode(), corpus[4]]
+    got = zipfit.cdist(a, b, level=6)
+    ref = reference.cdist([bytes(x) if isinstance(x, bytearray) else x for x in a], b, level=6)
+    assert np.array_equal(got, ref)
+
+
+@pytest.mark.filterwarnings("ignore::zipfit.ZipFitWarning")
+@pytest.mark.parametrize("compressor", DEFLATE_FAMILY)
+@pytest.mark.parametrize("level", [0, 1, 4, 9])
+def test_cdist_equals_reference(small_task, compressor, level):
+    sources, targets = small_task
+    sources = sources[:20] + sources[-4:]
+    got = zipfit.cdist(sources, targets[:5], compressor=compressor, level=level, workers=2)
+    ref = reference.cdist(sources, targets[:5], compressor=compressor, level=level)
+    assert got.shape == (24, 5)
+    assert np.array_equal(got, ref)
+
+
+@given(a=st.lists(st.binary(max_size=300), max_size=6),
+       b=st.lists(st.text(max_size=300), max_size=4))
+def test_cdist_random_sets(a, b):
+    got = zipfit.cdist(a, b, level=6, workers=2)
+    assert got.shape == (len(a), len(b))
+    assert np.array_equal(got, reference.cdist(a, b, level=6))
+
+
+def test_cdist_float32(small_task):
+    sources, targets = small_task
+    d64 = zipfit.cdist(sources[:10], targets[:3])
+    d32 = zipfit.cdist(sources[:10], targets[:3], dtype=np.float32)
+    assert d32.dtype == np.float32
+    assert np.array_equal(d32, d64.astype(np.float32))
+
+
+def test_ncd_matches_definition():
+    x, y = "abcdefgh" * 3 + "xyz", "xyz" * 2 + "q"
+    cx = expected(x.encode(), "gzip", 9)
+    cy = expected(y.encode(), "gzip", 9)
+    cxy = expected((x + y).encode(), "gzip", 9)
+    assert zipfit.ncd(x, y) == (cxy - min(cx, cy)) / max(cx, cy)
+    # x ⊕ y, not y ⊕ x
+    cyx = expected((y + x).encode(), "gzip", 9)
+    assert cxy != cyx
+    assert zipfit.ncd(y, x) == (cyx - min(cx, cy)) / max(cx, cy)

@@ -1,0 +1,361 @@
+"""The public scoring API: sizes, NCD, alignment and top-k selection."""
+from __future__ import annotations
+
+import os
+import re
+import warnings
+import zlib as _pyzlib
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, List, Optional, Sequence, Union
+
+import numpy as np
+
+from . import _compressors, _core, _pyengine
+
+__all__ = [
+    "Text",
+    "ZipFitWarning",
+    "Selection",
+    "ZipFit",
+    "compressed_size",
+    "ncd",
+    "cdist",
+    "alignment",
+    "zlib_version",
+    "resolve_workers",
+]
+
+Text = Union[str, bytes]
+
+#: sources scored per call into the engine; bounds the NCD block in memory
+CHUNK_DOCS = 4096
+
+
+class ZipFitWarning(UserWarning):
+    """Something that makes scores differ from what the user likely expects."""
+
+
+# ------------------------------------------------------------------ helpers
+
+def resolve_workers(workers: int) -> int:
+    """Threads to use: 1 = serial, -1 = all usable cores, -2 = all but one...
+
+    Usable cores respect the process's CPU affinity.  0 is an error.
+    """
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)):
+        raise TypeError(f"workers must be an int, not {type(workers).__name__}")
+    workers = int(workers)
+    if workers == 0:
+        raise ValueError(
+            "workers=0 is not allowed: use a positive thread count, "
+            "-1 for all usable cores, or -2, -3... to leave cores free")
+    if workers > 0:
+        return workers
+    return max(1, _usable_cores() + 1 + workers)
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def zlib_version() -> str:
+    """Version of the zlib the C engine is linked with at run time."""
+    return _core.zlib_runtime_version()
+
+
+_STOCK_ZLIB = re.compile(r"^1\.(2\.(1[2-9]|[2-9]\d)|3)(\.\d+)*$")
+_checked_zlib = False
+_warned_level0 = False
+
+
+def _check_zlib() -> None:
+    """Warn once if the linked zlib is not stock zlib 1.2.12+ or 1.3.x."""
+    global _checked_zlib
+    if _checked_zlib:
+        return
+    _checked_zlib = True
+    ours = zlib_version()
+    if not _STOCK_ZLIB.match(ours):
+        warnings.warn(
+            f"zipfit is linked with zlib {ours!r}, which is not stock zlib "
+            "1.2.12-1.3.x (zlib-ng and other forks compress differently): "
+            "gzip/zlib/deflate sizes follow that library and will not match "
+            "scores computed with stock zlib.", ZipFitWarning, stacklevel=3)
+    elif ours != _pyzlib.ZLIB_RUNTIME_VERSION:
+        warnings.warn(
+            f"zipfit runs zlib {ours} but Python's zlib module runs "
+            f"{_pyzlib.ZLIB_RUNTIME_VERSION}; sizes may differ from gzip.compress().",
+            ZipFitWarning, stacklevel=3)
+
+
+def _warn_level0(comp: _compressors.Compressor, level: int) -> None:
+    global _warned_level0
+    if level == 0 and comp.engines and "zlib" in comp.engines and not _warned_level0:
+        _warned_level0 = True
+        warnings.warn(
+            f"{comp.name} level 0 stores the data uncompressed, so NCD depends "
+            "only on the text lengths and the ranking is by length. (It is the "
+            "default of the official zip-fit 1.0.9.) Use level 1-9 for real "
+            "compression.", ZipFitWarning, stacklevel=4)
+
+
+def _texts(texts: Any, what: str) -> List[Text]:
+    """A list of str/bytes from any iterable of texts, with clear errors."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(
+            f"{what} must be a sequence of texts, not a single {type(texts).__name__}; "
+            f"wrap it in a list")
+    try:
+        items = list(texts)
+    except TypeError:
+        raise TypeError(f"{what} must be an iterable of str or bytes, "
+                        f"not {type(texts).__name__}") from None
+    for i, t in enumerate(items):
+        if isinstance(t, (bytearray, memoryview)):
+            items[i] = bytes(t)
+    return items
+
+
+class _Setup:
+    """A validated (compressor, level, engine) triple."""
+
+    __slots__ = ("comp", "level", "engine")
+
+    def __init__(self, compressor: str, level: Optional[int],
+                 engine: Optional[str] = None) -> None:
+        self.comp = _compressors.get(compressor)
+        self.level = self.comp.resolve_level(level)
+        if engine is None:
+            self.engine = self._default_engine()
+        else:
+            if engine not in self.comp.engines:
+                choices = ", ".join(self.comp.engines) or "none (Python only)"
+                raise ValueError(f"engine {engine!r} cannot compute {compressor!r}; "
+                                 f"choose one of: {choices}")
+            self.engine = engine
+        if self.engine is not None and self.comp.wrapper is not None:
+            _check_zlib()
+        _warn_level0(self.comp, self.level)
+
+    def _default_engine(self) -> Optional[str]:
+        for e in self.comp.engines:
+            if e in _core.ENGINES:
+                return e
+        return None
+
+    def sizes(self, texts: List[Text], workers: int, what: str) -> np.ndarray:
+        if self.engine is None:
+            return _pyengine.sizes(self.comp, self.level, texts, workers, what)
+        return _core.sizes(texts, engine=self.engine, level=self.level,
+                           wrapper=self.comp.wrapper, workers=workers, what=what)
+
+    def targets(self, texts: List[Text], what: str) -> Any:
+        if self.engine is None:
+            return _pyengine.Targets(self.comp, self.level, texts, what)
+        return _core.Targets(texts, engine=self.engine, level=self.level,
+                             wrapper=self.comp.wrapper, what=what)
+
+    def ncd_matrix(self, sources: List[Text], targets: Any, workers: int,
+                   row_sizes: np.ndarray, col_sizes: np.ndarray, dtype: Any,
+                   progress: Optional[Callable[[int], None]], what: str) -> np.ndarray:
+        if self.engine is None:
+            return _pyengine.ncd_matrix(sources, targets, workers, row_sizes,
+                                        col_sizes, dtype, what)
+        return _core.ncd_matrix(sources, targets, workers=workers,
+                                row_sizes=row_sizes, col_sizes=col_sizes,
+                                dtype=dtype, progress=progress, what=what)
+
+
+# ------------------------------------------------------------- functions
+
+def compressed_size(text: Text, *, compressor: str = "gzip",
+                    level: Optional[int] = None) -> int:
+    """Exact compressed length of one text, in bytes.
+
+    ``str`` is encoded as UTF-8.  For ``compressor="gzip"`` this equals
+    ``len(gzip.compress(text, compresslevel=level, mtime=0))``.
+
+    >>> import gzip
+    >>> compressed_size("hello hello hello") == len(gzip.compress(b"hello hello hello", mtime=0))
+    True
+    """
+    if not isinstance(text, (str, bytes, bytearray, memoryview)):
+        raise TypeError(f"text must be str or bytes, not {type(text).__name__}")
+    s = _Setup(compressor, level)
+    return int(s.sizes(_texts([text], "text"), 1, "text")[0])
+
+
+def ncd(x: Text, y: Text, *, compressor: str = "gzip",
+        level: Optional[int] = None) -> float:
+    """Normalized compression distance of ``x`` and ``y`` (x first in x ⊕ y).
+
+    >>> d = ncd("def add(a, b): return a + b", "def sub(a, b): return a - b")
+    >>> 0.0 < d < 1.0
+    True
+    """
+    return float(cdist([x], [y], compressor=compressor, level=level)[0, 0])
+
+
+def cdist(a: Iterable[Text], b: Iterable[Text], *, compressor: str = "gzip",
+          level: Optional[int] = None, workers: int = 1,
+          dtype: Any = np.float64) -> np.ndarray:
+    """NCD of every pair: entry ``[i, j]`` is NCD(a[i], b[j]) using a[i] ⊕ b[j].
+
+    Returns an array of shape ``(len(a), len(b))`` (also when either is empty).
+
+    >>> cdist(["abc abc", "xyz"], ["abc"], level=6).shape
+    (2, 1)
+    """
+    nthreads = resolve_workers(workers)
+    dt = np.dtype(dtype)
+    if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
+        raise ValueError(f"dtype must be float64 or float32, not {dt}")
+    s = _Setup(compressor, level)
+    rows = _texts(a, "a")
+    cols = _texts(b, "b")
+    return _Scorer(s, cols, nthreads, "b").ncd(rows, dtype=dt, what="a")
+
+
+def alignment(sources: Iterable[Text], targets: Iterable[Text], *,
+              compressor: str = "gzip", level: Optional[int] = None,
+              workers: int = 1) -> np.ndarray:
+    """ZIP-FIT alignment of each source: ``1 - mean_j NCD(source, targets[j])``.
+
+    Returns a float64 array of shape ``(len(sources),)``.
+
+    >>> alignment(["def f(x): return x"], ["def g(y): return y", "print(1)"]).shape
+    (1,)
+    """
+    return ZipFit(targets, compressor=compressor, level=level,
+                  workers=workers).score(sources)
+
+
+# ----------------------------------------------------------------- scorer
+
+class _Scorer:
+    """Targets prepared once; scores batches of sources against them."""
+
+    def __init__(self, setup: _Setup, targets: List[Text], workers: int,
+                 what: str = "targets") -> None:
+        self.setup = setup
+        self.workers = workers
+        self.prepared = setup.targets(targets, what)
+        self.target_sizes = setup.sizes(targets, workers, what)
+
+    def ncd(self, sources: List[Text], dtype: Any = np.float64,
+            progress: Optional[Callable[[int], None]] = None,
+            what: str = "sources") -> np.ndarray:
+        src_sizes = self.setup.sizes(sources, self.workers, what)
+        return self.setup.ncd_matrix(sources, self.prepared, self.workers, src_sizes,
+                                     self.target_sizes, dtype, progress, what)
+
+    def alignment(self, sources: List[Text],
+                  progress: Optional[Callable[[int], None]] = None) -> np.ndarray:
+        n = len(self.target_sizes)
+        if n == 0:
+            raise ValueError("alignment needs at least one target")
+        out = np.empty(len(sources), dtype=np.float64)
+        for lo in range(0, len(sources), CHUNK_DOCS):
+            chunk = sources[lo:lo + CHUNK_DOCS]
+            d = self.ncd(chunk)
+            out[lo:lo + len(chunk)] = 1.0 - d.mean(axis=1)
+            if progress is not None:
+                progress(len(chunk))
+        return out
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The top-k sources: positions in the input and their scores, best first."""
+
+    indices: np.ndarray
+    scores: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __iter__(self):
+        return iter(zip(self.indices.tolist(), self.scores.tolist()))
+
+
+def top_k(scores: np.ndarray, k: int) -> Selection:
+    """Best ``k`` scores, best first, ties broken by lower index."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"k must be an int, not {type(k).__name__}")
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}")
+    scores = np.asarray(scores, dtype=np.float64)
+    k = min(int(k), len(scores))
+    idx = np.arange(len(scores))
+    if k < len(scores):
+        # Keep everything at least as good as the k-th best, then sort exactly.
+        kth = np.partition(-scores, k - 1)[k - 1] if k else np.inf
+        keep = idx[-scores <= kth]
+    else:
+        keep = idx
+    order = np.lexsort((keep, -scores[keep]))[:k]
+    chosen = keep[order]
+    return Selection(indices=chosen.astype(np.int64), scores=scores[chosen])
+
+
+class ZipFit:
+    """ZIP-FIT scorer for a fixed set of targets.
+
+    The targets are compressed and prepared once; ``score`` and ``select``
+    can then be called on any number of source batches.
+
+    >>> zf = ZipFit(["def add(a, b):\\n    return a + b\\n"], workers=1)
+    >>> sel = zf.select(["def mul(a, b):\\n    return a * b\\n", "The cat sat."], k=1)
+    >>> sel.indices.tolist()
+    [0]
+    """
+
+    def __init__(self, targets: Iterable[Text], *, compressor: str = "gzip",
+                 level: Optional[int] = None, workers: int = -1,
+                 engine: Optional[str] = None) -> None:
+        self.workers = resolve_workers(workers)
+        self._setup = _Setup(compressor, level, engine)
+        tl = _texts(targets, "targets")
+        if not tl:
+            raise ValueError("ZipFit needs at least one target text")
+        self._scorer = _Scorer(self._setup, tl, self.workers)
+
+    @property
+    def compressor(self) -> str:
+        return self._setup.comp.name
+
+    @property
+    def level(self) -> int:
+        return self._setup.level
+
+    @property
+    def engine(self) -> Optional[str]:
+        return self._setup.engine
+
+    @property
+    def n_targets(self) -> int:
+        return len(self._scorer.target_sizes)
+
+    def __repr__(self) -> str:
+        return (f"ZipFit(n_targets={self.n_targets}, compressor={self.compressor!r}, "
+                f"level={self.level}, workers={self.workers}, engine={self.engine!r})")
+
+    def score(self, sources: Iterable[Text],
+              progress: Optional[Callable[[int], None]] = None) -> np.ndarray:
+        """Alignment of every source (float64 array, input order).
+
+        ``progress``, if given, is called with the number of sources finished
+        after each chunk.
+        """
+        return self._scorer.alignment(_texts(sources, "sources"), progress)
+
+    def cdist(self, sources: Iterable[Text], dtype: Any = np.float64) -> np.ndarray:
+        """NCD of every source against every target, shape (len(sources), n_targets)."""
+        return self._scorer.ncd(_texts(sources, "sources"), dtype=dtype)
+
+    def select(self, sources: Iterable[Text], k: int) -> Selection:
+        """The ``k`` best-aligned sources, best first, ties by lower index."""
+        return top_k(self.score(sources), k)

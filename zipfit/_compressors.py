@@ -1,0 +1,137 @@
+"""The compressor registry.
+
+A compressor is a name, a level range and two ways of computing an exact
+compressed length: the real library called from Python (``size``), which is
+the ground truth, and optionally C engines that give the same numbers much
+faster.  Adding a compressor means adding one ``Compressor`` entry.
+"""
+from __future__ import annotations
+
+import bz2
+import gzip
+import importlib
+import lzma
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Optional, Tuple
+
+__all__ = ["Compressor", "register", "get", "names"]
+
+
+@dataclass(frozen=True)
+class Compressor:
+    """How one compressor is named, configured and measured."""
+
+    name: str
+    default_level: int
+    min_level: int
+    max_level: int
+    #: exact size through the real library: size(data, level) -> int
+    size: Callable[[bytes, int], int]
+    #: C engines that reproduce ``size`` exactly, fastest first
+    engines: Tuple[str, ...] = ()
+    #: container code passed to the C engines (deflate family)
+    wrapper: int = 0
+    #: pip extra that installs the library, for the error message
+    extra: Optional[str] = None
+    #: levels for which a C engine is not exact and ``size`` must be used
+    python_only_levels: Tuple[int, ...] = field(default=())
+
+    def resolve_level(self, level: Optional[int]) -> int:
+        """The level to use; ``None`` means the compressor's own default."""
+        if level is None:
+            return self.default_level
+        if isinstance(level, bool) or not isinstance(level, int):
+            raise TypeError(f"level must be an int or None, not {type(level).__name__}")
+        if not self.min_level <= level <= self.max_level:
+            raise ValueError(
+                f"level {level} is not valid for {self.name!r}: "
+                f"choose {self.min_level}..{self.max_level} or None "
+                f"(default {self.default_level})")
+        return level
+
+
+_REGISTRY: Dict[str, Compressor] = {}
+
+
+def register(c: Compressor) -> Compressor:
+    """Add a compressor to the registry (replacing one of the same name)."""
+    _REGISTRY[c.name] = c
+    return c
+
+
+def names() -> Tuple[str, ...]:
+    """Names of every registered compressor."""
+    return tuple(_REGISTRY)
+
+
+def get(name: str) -> Compressor:
+    """The compressor called ``name``; ValueError lists the valid names."""
+    if not isinstance(name, str):
+        raise TypeError(f"compressor must be a str, not {type(name).__name__}")
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown compressor {name!r}; choose one of: {', '.join(names())}") from None
+
+
+def _gzip_size(data: bytes, level: int) -> int:
+    return len(gzip.compress(data, compresslevel=level, mtime=0))
+
+
+def _zlib_size(data: bytes, level: int) -> int:
+    return len(zlib.compress(data, level))
+
+
+def _deflate_size(data: bytes, level: int) -> int:
+    return len(zlib.compress(data, level, wbits=-15))
+
+
+# Wrapper codes shared with csrc/zf.h (ZF_WRAP_*).
+WRAP_RAW, WRAP_ZLIB, WRAP_GZIP = 0, 1, 2
+
+register(Compressor("gzip", 9, 0, 9, _gzip_size, ("zlib",), WRAP_GZIP))
+register(Compressor("zlib", 6, 0, 9, _zlib_size, ("zlib",), WRAP_ZLIB))
+register(Compressor("deflate", 6, 0, 9, _deflate_size, ("zlib",), WRAP_RAW))
+
+
+def _require(module: str, extra: str) -> Any:
+    """Import an optional library or say which extra installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ImportError(
+            f"this compressor needs the {module!r} module: "
+            f'pip install "zipfit[{extra}]"') from None
+
+
+def _lz4_size(data: bytes, level: int) -> int:
+    frame = _require("lz4.frame", "lz4")
+    return len(frame.compress(data, compression_level=level))
+
+
+def _zstd_size(data: bytes, level: int) -> int:
+    zstd = _require("zstandard", "zstd")
+    return len(zstd.ZstdCompressor(level=level).compress(data))
+
+
+def _brotli_size(data: bytes, level: int) -> int:
+    brotli = _require("brotli", "brotli")
+    return len(brotli.compress(data, quality=level))
+
+
+def _lzma_size(data: bytes, level: int) -> int:
+    return len(lzma.compress(data, preset=level))
+
+
+def _bz2_size(data: bytes, level: int) -> int:
+    return len(bz2.compress(data, level))
+
+
+# LZ4 frame levels: 0-2 are the fast compressor, 3-12 HC (higher clamp to 12).
+register(Compressor("lz4", 0, 0, 16, _lz4_size, extra="lz4"))
+register(Compressor("zstd", 3, -131072, 22, _zstd_size, extra="zstd"))
+register(Compressor("brotli", 11, 0, 11, _brotli_size, extra="brotli"))
+register(Compressor("lzma", 6, 0, 9, _lzma_size))
+register(Compressor("bz2", 9, 1, 9, _bz2_size))

@@ -1,0 +1,373 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""Marshalling and threads for the C engine (csrc/).
+
+This module only moves data: it turns Python texts into C spans, creates one
+engine context per worker thread while holding the GIL, runs the workers
+without the GIL, and turns C error codes into Python exceptions.  Every
+algorithm lives in csrc/.
+"""
+import threading
+
+import numpy as np
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_Check
+from cpython.unicode cimport PyUnicode_Check
+from libc.stdint cimport uint8_t, uint64_t
+from libc.stdlib cimport calloc, free
+
+cdef extern from "Python.h":
+    const char *PyUnicode_AsUTF8AndSize(object s, Py_ssize_t *size) except NULL
+
+cdef extern from "zf.h" nogil:
+    enum:
+        ZF_OK
+        ZF_ENOMEM
+        ZF_ECODEC
+        ZF_ECANCEL
+        ZF_EINVAL
+        ZF_ETOOBIG
+        ZF_JOB_SIZES
+        ZF_JOB_NCD
+
+    ctypedef struct zf_params:
+        int level
+        int wrapper
+
+    ctypedef struct zf_span:
+        const uint8_t *ptr
+        size_t len
+
+    ctypedef struct zf_engine:
+        const char *name
+        int (*ctx_new)(const zf_params *p, void **ctx)
+        void (*ctx_free)(void *ctx)
+        int (*target_new)(const zf_params *p, const uint8_t *t, size_t n, void **state)
+        void (*target_free)(void *state)
+
+    ctypedef struct zf_tile:
+        size_t r0, r1, c0, c1
+
+    ctypedef struct zf_job:
+        int kind
+        const zf_engine *engine
+        zf_params params
+        const zf_span *rows
+        size_t nrows
+        const zf_span *cols
+        size_t ncols
+        void **col_states
+        const uint64_t *row_size
+        const uint64_t *col_size
+        uint64_t *out_sizes
+        double *out_ncd
+        float *out_ncd32
+        uint64_t *out_pair_sizes
+        const zf_tile *tiles
+        size_t ntiles
+        size_t next_tile
+        int cancel
+        int error
+        size_t err_row
+        size_t err_col
+        size_t done_pairs
+
+    const zf_engine zf_engine_zlib
+    const char *zf_strerror(int code)
+    const char *zf_zlib_runtime_version()
+    void zf_job_init(zf_job *job)
+    int zf_job_work(zf_job *job, void *ctx)
+    size_t zf_plan_tiles(const zf_span *rows, size_t nrows, const zf_span *cols,
+                         size_t ncols, unsigned nthreads, uint64_t tile_cost,
+                         zf_tile *out, size_t max_tiles)
+
+
+# Jobs smaller than this (bytes to compress) run on the calling thread:
+# starting threads would cost more than they save.
+DEF INLINE_BYTES = 1 << 17
+# How often the waiting thread wakes to take Ctrl-C and report progress.
+DEF POLL_SECONDS = 0.2
+
+WRAPPERS = {"deflate": 0, "zlib": 1, "gzip": 2}
+
+
+def zlib_runtime_version():
+    """Version string of the zlib the extension runs with (zlibVersion())."""
+    return zf_zlib_runtime_version().decode("ascii")
+
+
+cdef const zf_engine *_engine(str name) except NULL:
+    if name == "zlib":
+        return &zf_engine_zlib
+    raise ValueError(f"unknown engine {name!r}; available: {', '.join(ENGINES)}")
+
+
+ENGINES = ("zlib",)
+
+
+cdef class _Spans:
+    """C views of a sequence of str/bytes; keeps the owners alive."""
+    cdef zf_span *spans
+    cdef size_t n
+    cdef list owners
+    cdef uint64_t nbytes
+
+    def __cinit__(self, texts, str what):
+        cdef Py_ssize_t size = 0
+        cdef const char *p
+        cdef Py_ssize_t i
+        self.owners = list(texts)
+        self.n = len(self.owners)
+        self.nbytes = 0
+        self.spans = <zf_span *>calloc(self.n if self.n else 1, sizeof(zf_span))
+        if self.spans == NULL:
+            raise MemoryError()
+        for i in range(<Py_ssize_t>self.n):
+            t = self.owners[i]
+            if PyBytes_Check(t):
+                p = PyBytes_AS_STRING(t)
+                size = PyBytes_GET_SIZE(t)
+            elif PyUnicode_Check(t):
+                try:
+                    p = PyUnicode_AsUTF8AndSize(t, &size)
+                except UnicodeEncodeError as e:
+                    raise ValueError(
+                        f"{what}[{i}] cannot be encoded as UTF-8: {e.reason} "
+                        f"at position {e.start}") from None
+            else:
+                raise TypeError(
+                    f"{what}[{i}] must be str or bytes, not {type(t).__name__}")
+            self.spans[i].ptr = <const uint8_t *>p
+            self.spans[i].len = <size_t>size
+            self.nbytes += <uint64_t>size
+
+    def __dealloc__(self):
+        free(self.spans)
+
+
+cdef class _Job:
+    """One parallel job: the C job, its tiles and one context per thread."""
+    cdef zf_job job
+    cdef zf_tile *tiles
+    cdef void **ctxs
+    cdef int nctx
+    cdef object keep   # Python objects the job points into
+
+    def __cinit__(self):
+        self.tiles = NULL
+        self.ctxs = NULL
+        self.nctx = 0
+
+    def __dealloc__(self):
+        cdef int i
+        if self.ctxs != NULL:
+            for i in range(self.nctx):
+                if self.ctxs[i] != NULL:
+                    self.job.engine.ctx_free(self.ctxs[i])
+            free(self.ctxs)
+        free(self.tiles)
+
+    cdef int setup(self, int nthreads, uint64_t tile_cost) except -1:
+        cdef size_t max_tiles = <size_t>nthreads * 64 + 16
+        cdef int i, rc
+        self.tiles = <zf_tile *>calloc(max_tiles, sizeof(zf_tile))
+        if self.tiles == NULL:
+            raise MemoryError()
+        self.job.tiles = self.tiles
+        self.job.ntiles = zf_plan_tiles(
+            self.job.rows, self.job.nrows,
+            self.job.cols if self.job.kind == ZF_JOB_NCD else NULL,
+            self.job.ncols, nthreads, tile_cost, self.tiles, max_tiles)
+        if nthreads > <int>self.job.ntiles:
+            nthreads = <int>self.job.ntiles
+        if nthreads < 1:
+            nthreads = 1
+        self.ctxs = <void **>calloc(nthreads, sizeof(void *))
+        if self.ctxs == NULL:
+            raise MemoryError()
+        self.nctx = nthreads
+        for i in range(nthreads):
+            rc = self.job.engine.ctx_new(&self.job.params, &self.ctxs[i])
+            if rc != ZF_OK:
+                _raise(rc, "creating a compressor context")
+        zf_job_init(&self.job)
+        return 0
+
+    def _work(self, int tid):
+        with nogil:
+            zf_job_work(&self.job, self.ctxs[tid])
+
+    cdef run(self, uint64_t nbytes, progress):
+        """Run the job on nctx threads; raise the first error."""
+        if self.job.ntiles == 0:
+            return
+        if self.nctx == 1 and nbytes < INLINE_BYTES:
+            self._work(0)
+        else:
+            threads = [threading.Thread(target=self._work, args=(i,), daemon=True)
+                       for i in range(self.nctx)]
+            for t in threads:
+                t.start()
+            try:
+                for t in threads:
+                    while t.is_alive():
+                        t.join(POLL_SECONDS)
+                        if progress is not None:
+                            progress(self.job.done_pairs)
+            except BaseException:
+                self.job.cancel = 1
+                for t in threads:
+                    t.join()
+                raise
+        if progress is not None:
+            progress(self.job.done_pairs)
+        if self.job.error != ZF_OK:
+            _raise(self.job.error, None, self.job.err_row, self.job.err_col,
+                   self.job.kind)
+
+
+cdef _raise(int code, str doing, size_t row=0, size_t col=0, int kind=-1):
+    msg = zf_strerror(code).decode("ascii")
+    where = ""
+    if doing is not None:
+        where = f" while {doing}"
+    elif kind == ZF_JOB_SIZES:
+        where = f" while compressing text {row}"
+    elif kind == ZF_JOB_NCD:
+        where = f" while compressing the pair (source {row}, target {col})"
+    if code == ZF_ENOMEM:
+        raise MemoryError(msg + where)
+    if code == ZF_EINVAL:
+        raise ValueError(msg + where)
+    if code == ZF_ETOOBIG:
+        raise OverflowError(msg + where)
+    raise RuntimeError(msg + where)
+
+
+cdef _Job _new_job(int kind, str engine, int level, int wrapper, _Spans rows):
+    cdef _Job job = _Job()
+    job.job.kind = kind
+    job.job.engine = _engine(engine)
+    job.job.params.level = level
+    job.job.params.wrapper = wrapper
+    job.job.rows = rows.spans
+    job.job.nrows = rows.n
+    return job
+
+
+def sizes(texts, *, str engine, int level, int wrapper, int workers,
+          str what="texts", progress=None):
+    """C(x) for every text, as a uint64 array."""
+    cdef _Spans rows = _Spans(texts, what)
+    out = np.zeros(rows.n, dtype=np.uint64)
+    if rows.n == 0:
+        return out
+    cdef uint64_t[::1] o = out
+    cdef _Job job = _new_job(ZF_JOB_SIZES, engine, level, wrapper, rows)
+    job.keep = rows
+    job.job.out_sizes = &o[0]
+    job.setup(workers, 0)
+    job.run(rows.nbytes, progress)
+    return out
+
+
+cdef class Targets:
+    """Targets laid out for the engine: spans plus per-target precomputed state.
+
+    Built once and reused for every batch of sources; the states are shared
+    read-only by all worker threads.  Pickles as its texts and settings, so
+    it is rebuilt once where it is unpickled.
+    """
+    cdef _Spans spans
+    cdef void **states
+    cdef const zf_engine *eng
+    cdef readonly str engine
+    cdef readonly int level
+    cdef readonly int wrapper
+    cdef readonly object texts
+
+    def __cinit__(self, texts, *, str engine, int level, int wrapper,
+                  str what="targets"):
+        cdef size_t j
+        cdef int rc
+        self.states = NULL
+        self.eng = _engine(engine)
+        self.engine = engine
+        self.level = level
+        self.wrapper = wrapper
+        self.spans = _Spans(texts, what)
+        self.texts = tuple(self.spans.owners)
+        cdef zf_params params
+        params.level = level
+        params.wrapper = wrapper
+        if self.eng.target_new != NULL and self.spans.n:
+            self.states = <void **>calloc(self.spans.n, sizeof(void *))
+            if self.states == NULL:
+                raise MemoryError()
+            for j in range(self.spans.n):
+                rc = self.eng.target_new(&params, self.spans.spans[j].ptr,
+                                         self.spans.spans[j].len, &self.states[j])
+                if rc != ZF_OK:
+                    _raise(rc, f"preparing target {j}")
+
+    def __dealloc__(self):
+        cdef size_t j
+        if self.states != NULL:
+            for j in range(self.spans.n):
+                if self.states[j] != NULL:
+                    self.eng.target_free(self.states[j])
+            free(self.states)
+
+    def __len__(self):
+        return self.spans.n
+
+    def __reduce__(self):
+        return (_rebuild_targets, (self.texts, self.engine, self.level, self.wrapper))
+
+
+def _rebuild_targets(texts, engine, level, wrapper):
+    return Targets(texts, engine=engine, level=level, wrapper=wrapper)
+
+
+def ncd_matrix(rows_texts, Targets targets, *, int workers, row_sizes, col_sizes,
+               dtype=np.float64, pair_sizes=False, progress=None, str what="sources"):
+    """NCD(rows[i], targets[j]) for every pair, shape (len(rows), len(targets)).
+
+    row_sizes/col_sizes are C() of each text (from sizes()).  With
+    pair_sizes=True, also return C(rows[i] ⊕ targets[j]) as uint64.
+    """
+    cdef _Spans rows = _Spans(rows_texts, what)
+    cdef _Spans cols = targets.spans
+    dtype = np.dtype(dtype)
+    if dtype != np.float64 and dtype != np.float32:
+        raise ValueError(f"dtype must be float64 or float32, not {dtype}")
+    out = np.zeros((rows.n, cols.n), dtype=dtype)
+    psz = np.zeros((rows.n, cols.n), dtype=np.uint64) if pair_sizes else None
+    if rows.n == 0 or cols.n == 0:
+        return (out, psz) if pair_sizes else out
+    cdef const uint64_t[::1] rs = np.ascontiguousarray(row_sizes, dtype=np.uint64)
+    cdef const uint64_t[::1] cs = np.ascontiguousarray(col_sizes, dtype=np.uint64)
+    if rs.shape[0] != <Py_ssize_t>rows.n or cs.shape[0] != <Py_ssize_t>cols.n:
+        raise ValueError("row_sizes/col_sizes do not match the texts")
+    cdef double[:, ::1] o64
+    cdef float[:, ::1] o32
+    cdef uint64_t[:, ::1] ps
+    cdef _Job job = _new_job(ZF_JOB_NCD, targets.engine, targets.level,
+                             targets.wrapper, rows)
+    job.keep = (rows, targets, rs, cs, out, psz)
+    job.job.cols = cols.spans
+    job.job.ncols = cols.n
+    job.job.col_states = targets.states
+    job.job.row_size = &rs[0]
+    job.job.col_size = &cs[0]
+    if dtype == np.float64:
+        o64 = out
+        job.job.out_ncd = &o64[0, 0]
+    else:
+        o32 = out
+        job.job.out_ncd32 = &o32[0, 0]
+    if pair_sizes:
+        ps = psz
+        job.job.out_pair_sizes = &ps[0, 0]
+    job.setup(workers, 0)
+    job.run(rows.nbytes * cols.n + cols.nbytes * rows.n, progress)
+    return (out, psz) if pair_sizes else out
