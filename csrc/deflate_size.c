@@ -1,0 +1,588 @@
+/*
+ * deflate_size.c - exact deflate lengths: parse model and block costs.
+ *
+ * Written from the behavioural description in exact-sizes.md and checked
+ * against the system zlib; no zlib source is included here.
+ */
+#include "deflate_size.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ config */
+
+int ds_cfg_for_level(int level, ds_cfg *c) {
+    static const uint16_t tab[10][4] = {
+        /* good lazy nice chain */
+        {0, 0, 0, 0},       {4, 4, 8, 4},       {4, 5, 16, 8},      {4, 6, 32, 32},
+        {4, 4, 16, 16},     {8, 16, 32, 32},    {8, 16, 128, 128},  {8, 32, 128, 256},
+        {32, 128, 258, 1024}, {32, 258, 258, 4096},
+    };
+    if (level < 1 || level > 9)
+        return -1;
+    c->good = tab[level][0];
+    c->lazy = tab[level][1];
+    c->nice = tab[level][2];
+    c->chain = tab[level][3];
+    c->slow = level >= 4;
+    return 0;
+}
+
+/* ------------------------------------------------------------ symbols */
+
+/* Length code index 0..28 for match length 3..258. */
+static inline unsigned len_code(unsigned len) {
+    unsigned lc = len - 3;
+    if (lc < 8)
+        return lc;
+    if (lc == 255)
+        return 28;
+    unsigned e = 31u - (unsigned)__builtin_clz(lc) - 2u;
+    return 4u * (e + 1u) + ((lc >> e) & 3u);
+}
+
+/* Distance code 0..29 for distance 1..32768. */
+static inline unsigned dist_code(unsigned dist) {
+    unsigned d = dist - 1;
+    if (d < 4)
+        return d;
+    unsigned e = 31u - (unsigned)__builtin_clz(d) - 1u;
+    return 2u * (e + 1u) + ((d >> e) & 1u);
+}
+
+static inline unsigned len_extra(unsigned code) { /* code 0..28 */
+    return (code < 8 || code == 28) ? 0 : (code - 4) / 4;
+}
+
+static inline unsigned dist_extra(unsigned code) { return code < 4 ? 0 : code / 2 - 1; }
+
+static inline unsigned static_lit_len(unsigned sym) {
+    return sym < 144 ? 8 : sym < 256 ? 9 : sym < 280 ? 7 : 8;
+}
+
+/* ------------------------------------------------------------ trees */
+
+#define HEAP_SIZE (2 * DS_L_CODES + 1)
+
+/* One Huffman tree as zlib builds it; only lengths and costs are kept. */
+typedef struct tree_work {
+    uint32_t freq[HEAP_SIZE];
+    uint16_t dad[HEAP_SIZE];
+    uint16_t len[HEAP_SIZE];
+    uint8_t depth[HEAP_SIZE];
+    int heap[HEAP_SIZE];
+    int heap_len, heap_max;
+} tree_work;
+
+enum { KIND_LIT, KIND_DIST, KIND_BL };
+
+static inline int before(const tree_work *w, int a, int b) {
+    return w->freq[a] < w->freq[b] || (w->freq[a] == w->freq[b] && w->depth[a] <= w->depth[b]);
+}
+
+static void sift_down(tree_work *w, int k) {
+    int v = w->heap[k];
+    int j = k << 1;
+    while (j <= w->heap_len) {
+        if (j < w->heap_len && before(w, w->heap[j + 1], w->heap[j]))
+            j++;
+        if (before(w, v, w->heap[j]))
+            break;
+        w->heap[k] = w->heap[j];
+        k = j;
+        j <<= 1;
+    }
+    w->heap[k] = v;
+}
+
+static inline unsigned sym_extra(int kind, int n) {
+    switch (kind) {
+    case KIND_LIT:
+        return n > 256 ? len_extra((unsigned)n - 257) : 0;
+    case KIND_DIST:
+        return dist_extra((unsigned)n);
+    default:
+        return n == 16 ? 2 : n == 17 ? 3 : n == 18 ? 7 : 0;
+    }
+}
+
+static inline unsigned sym_static_len(int kind, int n) {
+    return kind == KIND_LIT ? static_lit_len((unsigned)n) : 5;
+}
+
+/*
+ * Build one tree from w->freq[0..elems): sets w->len for the leaves and
+ * returns max_code; adds to *opt and (not for KIND_BL) *stat.
+ */
+static int build_tree(tree_work *w, int elems, int maxlen, int kind, int64_t *opt,
+                      int64_t *stat) {
+    int max_code = -1;
+    w->heap_len = 0;
+    w->heap_max = HEAP_SIZE;
+    for (int n = 0; n < elems; n++) {
+        if (w->freq[n]) {
+            w->heap[++w->heap_len] = max_code = n;
+            w->depth[n] = 0;
+        } else {
+            w->len[n] = 0;
+        }
+    }
+    while (w->heap_len < 2) {
+        int node = w->heap[++w->heap_len] = (max_code < 2 ? ++max_code : 0);
+        w->freq[node] = 1;
+        w->depth[node] = 0;
+        *opt -= 1;
+        if (kind != KIND_BL)
+            *stat -= sym_static_len(kind, node);
+    }
+    for (int k = w->heap_len / 2; k >= 1; k--)
+        sift_down(w, k);
+
+    int node = elems;
+    do {
+        int n = w->heap[1];
+        w->heap[1] = w->heap[w->heap_len--];
+        sift_down(w, 1);
+        int m = w->heap[1];
+        w->heap[--w->heap_max] = n;
+        w->heap[--w->heap_max] = m;
+        w->freq[node] = w->freq[n] + w->freq[m];
+        w->depth[node] = (uint8_t)((w->depth[n] >= w->depth[m] ? w->depth[n] : w->depth[m]) + 1);
+        w->dad[n] = w->dad[m] = (uint16_t)node;
+        w->heap[1] = node++;
+        sift_down(w, 1);
+    } while (w->heap_len >= 2);
+    w->heap[--w->heap_max] = w->heap[1];
+
+    /* Bit lengths, clamped at maxlen. */
+    int bl_count[16] = {0};
+    int overflow = 0;
+    w->len[w->heap[w->heap_max]] = 0;
+    int h;
+    for (h = w->heap_max + 1; h < HEAP_SIZE; h++) {
+        int n = w->heap[h];
+        int bits = w->len[w->dad[n]] + 1;
+        if (bits > maxlen) {
+            bits = maxlen;
+            overflow++;
+        }
+        w->len[n] = (uint16_t)bits;
+        if (n > max_code)
+            continue;
+        bl_count[bits]++;
+        unsigned xb = sym_extra(kind, n);
+        int64_t f = w->freq[n];
+        *opt += f * (bits + (int)xb);
+        if (kind != KIND_BL)
+            *stat += f * (int)(sym_static_len(kind, n) + xb);
+    }
+    if (overflow == 0)
+        return max_code;
+    do {
+        int bits = maxlen - 1;
+        while (bl_count[bits] == 0)
+            bits--;
+        bl_count[bits]--;
+        bl_count[bits + 1] += 2;
+        bl_count[maxlen]--;
+        overflow -= 2;
+    } while (overflow > 0);
+    h = HEAP_SIZE;
+    for (int bits = maxlen; bits != 0; bits--) {
+        int n = bl_count[bits];
+        while (n != 0) {
+            int m = w->heap[--h];
+            if (m > max_code)
+                continue;
+            if (w->len[m] != bits) {
+                *opt += ((int64_t)bits - w->len[m]) * (int64_t)w->freq[m];
+                w->len[m] = (uint16_t)bits;
+            }
+            n--;
+        }
+    }
+    return max_code;
+}
+
+/* Count the code-length symbols needed to send len[0..max_code]. */
+static void scan_lengths(const uint16_t *len, int max_code, uint32_t *blf) {
+    int prevlen = -1, count = 0;
+    int nextlen = len[0];
+    int max_count = 7, min_count = 4;
+    if (nextlen == 0) {
+        max_count = 138;
+        min_count = 3;
+    }
+    for (int n = 0; n <= max_code; n++) {
+        int curlen = nextlen;
+        nextlen = n + 1 <= max_code ? len[n + 1] : 0xffff;
+        if (++count < max_count && curlen == nextlen)
+            continue;
+        if (count < min_count)
+            blf[curlen] += (uint32_t)count;
+        else if (curlen != 0) {
+            if (curlen != prevlen)
+                blf[curlen]++;
+            blf[16]++;
+        } else if (count <= 10)
+            blf[17]++;
+        else
+            blf[18]++;
+        count = 0;
+        prevlen = curlen;
+        if (nextlen == 0) {
+            max_count = 138;
+            min_count = 3;
+        } else if (curlen == nextlen) {
+            max_count = 6;
+            min_count = 3;
+        } else {
+            max_count = 7;
+            min_count = 4;
+        }
+    }
+}
+
+uint64_t ds_flush_block_bits(const ds_freqs *f, uint32_t stored_len, int stored_ok,
+                             uint64_t bits) {
+    static const uint8_t bl_order[19] = {16, 17, 18, 0, 8,  7, 9,  6, 10, 5,
+                                         11, 4,  12, 3, 13, 2, 14, 1, 15};
+    tree_work w;
+    int64_t opt = 0, stat = 0;
+    uint16_t llen[DS_L_CODES + 1], dlen[DS_D_CODES + 1];
+
+    for (int i = 0; i < DS_L_CODES; i++)
+        w.freq[i] = f->lit[i];
+    int lmax = build_tree(&w, DS_L_CODES, 15, KIND_LIT, &opt, &stat);
+    memcpy(llen, w.len, sizeof(uint16_t) * DS_L_CODES);
+
+    for (int i = 0; i < DS_D_CODES; i++)
+        w.freq[i] = f->dist[i];
+    int dmax = build_tree(&w, DS_D_CODES, 15, KIND_DIST, &opt, &stat);
+    memcpy(dlen, w.len, sizeof(uint16_t) * DS_D_CODES);
+
+    uint32_t blf[19] = {0};
+    scan_lengths(llen, lmax, blf);
+    scan_lengths(dlen, dmax, blf);
+    for (int i = 0; i < 19; i++)
+        w.freq[i] = blf[i];
+    int64_t dummy = 0;
+    build_tree(&w, 19, 7, KIND_BL, &opt, &dummy);
+    int max_blindex;
+    for (max_blindex = 18; max_blindex >= 3; max_blindex--)
+        if (w.len[bl_order[max_blindex]] != 0)
+            break;
+    opt += 3 * (max_blindex + 1) + 5 + 5 + 4;
+
+    uint64_t opt_b = (uint64_t)(opt + 3 + 7) >> 3;
+    uint64_t stat_b = (uint64_t)(stat + 3 + 7) >> 3;
+    if (stat_b <= opt_b)
+        opt_b = stat_b;
+    if ((uint64_t)stored_len + 4 <= opt_b && stored_ok) {
+        bits += 3;
+        bits = (bits + 7) & ~(uint64_t)7;
+        return bits + 32 + 8 * (uint64_t)stored_len;
+    }
+    if (stat_b == opt_b)
+        return bits + 3 + (uint64_t)stat;
+    return bits + 3 + (uint64_t)opt;
+}
+
+/* ------------------------------------------------------------ tables */
+
+int ds_tables_init(ds_tables *t, size_t log_cap) {
+    memset(t, 0, sizeof *t);
+    t->head = calloc(DS_HASH_SIZE, sizeof(uint32_t));
+    t->prev = calloc(DS_WSIZE, sizeof(uint32_t));
+    if (log_cap)
+        t->log = malloc(log_cap * sizeof(ds_undo));
+    if (!t->head || !t->prev || (log_cap && !t->log)) {
+        ds_tables_free(t);
+        return -1;
+    }
+    t->log_cap = log_cap;
+    return 0;
+}
+
+void ds_tables_free(ds_tables *t) {
+    free(t->head);
+    free(t->prev);
+    free(t->log);
+    memset(t, 0, sizeof *t);
+}
+
+int ds_tables_reserve_log(ds_tables *t, size_t need) {
+    if (need <= t->log_cap)
+        return 0;
+    size_t cap = t->log_cap ? t->log_cap : 1024;
+    while (cap < need)
+        cap *= 2;
+    ds_undo *p = realloc(t->log, cap * sizeof(ds_undo));
+    if (!p)
+        return -1;
+    t->log = p;
+    t->log_cap = cap;
+    return 0;
+}
+
+void ds_tables_clear(ds_tables *t) {
+    memset(t->head, 0, DS_HASH_SIZE * sizeof(uint32_t));
+    t->log_len = 0;
+}
+
+void ds_tables_undo_to(ds_tables *t, size_t mark) {
+    ds_undo *l = t->log;
+    for (size_t i = t->log_len; i-- > mark;)
+        *l[i].slot = l[i].old;
+    t->log_len = mark;
+}
+
+void ds_state_init(ds_state *st) {
+    memset(st, 0, sizeof *st);
+    st->match_length = st->prev_length = 2;
+    st->f.lit[256] = 1;
+}
+
+/* ------------------------------------------------------------ parse */
+
+static inline uint32_t hash3(const uint8_t *p) {
+    return (((uint32_t)p[0] << 10) ^ ((uint32_t)p[1] << 5) ^ p[2]) & (DS_HASH_SIZE - 1);
+}
+
+/* Insert pos into the hash chains; returns the previous head (candidate). */
+static inline __attribute__((always_inline)) uint32_t insert_pos(ds_tables *t, const uint8_t *buf,
+                                                                 uint32_t pos, int logging) {
+    uint32_t h = hash3(buf + pos);
+    uint32_t *hp = &t->head[h], *pp = &t->prev[pos & (DS_WSIZE - 1)];
+    uint32_t old = *hp;
+    if (logging) {
+        ds_undo *l = t->log + t->log_len;
+        l[0].slot = pp;
+        l[0].old = *pp;
+        l[1].slot = hp;
+        l[1].old = old;
+        t->log_len += 2;
+    }
+    *pp = old;
+    *hp = pos;
+    return old;
+}
+
+static inline uint64_t load64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* Common prefix length of a and b, at most max. */
+static inline uint32_t common_len(const uint8_t *a, const uint8_t *b, uint32_t max) {
+    uint32_t i = 0;
+    while (i + 8 <= max) {
+        uint64_t x = load64(a + i) ^ load64(b + i);
+        if (x) {
+            i += (uint32_t)__builtin_ctzll(x) >> 3;
+            return i < max ? i : max;
+        }
+        i += 8;
+    }
+    while (i < max && a[i] == b[i])
+        i++;
+    return i;
+}
+
+/*
+ * zlib's longest_match: candidates from cur down the chain; returns the
+ * best length (at most lookahead) and updates *match_start on improvement.
+ */
+static inline uint32_t longest_match(const ds_cfg *c, const uint32_t *prev, const uint8_t *buf,
+                                     uint32_t s, uint32_t base, uint32_t cur, uint32_t lookahead,
+                                     uint32_t prev_length, uint32_t *match_start) {
+    uint32_t chain = c->chain, best = prev_length, nice = c->nice;
+    if (prev_length >= c->good)
+        chain >>= 2;
+    if (nice > lookahead)
+        nice = lookahead;
+    uint32_t limit = s - base > DS_MAX_DIST ? s - DS_MAX_DIST : base;
+    uint32_t maxlen = lookahead < 258 ? lookahead : 258;
+    const uint8_t *scan = buf + s;
+    if (best < maxlen) {
+        do {
+            const uint8_t *m = buf + cur;
+            if (m[best] == scan[best] && m[0] == scan[0] && m[1] == scan[1]) {
+                uint32_t len = common_len(scan, m, maxlen);
+                if (len > best) {
+                    *match_start = cur;
+                    best = len;
+                    if (len >= nice || len >= maxlen)
+                        break;
+                }
+            }
+        } while ((cur = prev[cur & (DS_WSIZE - 1)]) > limit && --chain != 0);
+    }
+    return best <= lookahead ? best : lookahead;
+}
+
+static inline void tally_lit(ds_freqs *f, uint8_t c) {
+    f->lit[c]++;
+    f->nsym++;
+}
+
+static inline void tally_match(ds_freqs *f, uint32_t dist, uint32_t len) {
+    f->lit[257 + len_code(len)]++;
+    f->dist[dist_code(dist)]++;
+    f->nsym++;
+}
+
+/* Flush the block ending at end (absolute). */
+static void flush_block(ds_state *st, uint32_t end) {
+    st->bits = ds_flush_block_bits(&st->f, end - st->block_start, st->block_start >= st->base,
+                                   st->bits);
+    st->block_start = end;
+    memset(&st->f, 0, sizeof st->f);
+    st->f.lit[256] = 1;
+}
+
+static void finish(ds_state *st, uint32_t s) {
+    flush_block(st, s);
+    st->bits = (st->bits + 7) & ~(uint64_t)7;
+    st->done = 1;
+}
+
+/*
+ * The loop top: pause if asked, then model fill_window.  Returns the
+ * lookahead (0 means end of input) or UINT32_MAX for "paused".
+ */
+static inline uint32_t loop_top(ds_state *st, uint32_t s, uint32_t n, uint32_t stop) {
+    if (s >= stop)
+        return UINT32_MAX;
+    uint32_t wend = n - st->base > 2 * DS_WSIZE ? st->base + 2 * DS_WSIZE : n;
+    uint32_t lookahead = wend - s;
+    if (lookahead < DS_MIN_LOOKAHEAD) {
+        if (s - st->base >= DS_WSIZE + DS_MAX_DIST)
+            st->base += DS_WSIZE;
+        wend = n - st->base > 2 * DS_WSIZE ? st->base + 2 * DS_WSIZE : n;
+        lookahead = wend - s;
+    }
+    return lookahead;
+}
+
+static inline __attribute__((always_inline)) void run_fast(const ds_cfg *c, ds_state *st,
+                                                           ds_tables *t, const uint8_t *buf,
+                                                           uint32_t n, uint32_t stop,
+                                                           int logging) {
+    uint32_t s = st->strstart;
+    for (;;) {
+        uint32_t lookahead = loop_top(st, s, n, stop);
+        if (lookahead == UINT32_MAX) {
+            st->strstart = s;
+            return;
+        }
+        if (lookahead == 0)
+            break;
+        uint32_t mlen = 0;
+        if (lookahead >= 3) {
+            uint32_t hh = insert_pos(t, buf, s, logging);
+            if (hh > st->base && s - hh <= DS_MAX_DIST)
+                mlen = longest_match(c, t->prev, buf, s, st->base, hh, lookahead, 2,
+                                     &st->match_start);
+        }
+        if (mlen >= 3) {
+            tally_match(&st->f, s - st->match_start, mlen);
+            lookahead -= mlen;
+            if (mlen <= c->lazy && lookahead >= 3) {
+                for (uint32_t q = s + 1; q < s + mlen; q++)
+                    insert_pos(t, buf, q, logging);
+            }
+            s += mlen;
+        } else {
+            tally_lit(&st->f, buf[s]);
+            s++;
+        }
+        if (st->f.nsym == DS_SYM_END)
+            flush_block(st, s);
+    }
+    finish(st, s);
+    st->strstart = s;
+}
+
+static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_state *st,
+                                                           ds_tables *t, const uint8_t *buf,
+                                                           uint32_t n, uint32_t stop,
+                                                           int logging) {
+    uint32_t s = st->strstart;
+    uint32_t match_length = st->match_length, match_start = st->match_start;
+    int match_available = st->match_available;
+    for (;;) {
+        uint32_t lookahead = loop_top(st, s, n, stop);
+        if (lookahead == UINT32_MAX) {
+            st->strstart = s;
+            st->match_length = match_length;
+            st->match_start = match_start;
+            st->match_available = match_available;
+            return;
+        }
+        if (lookahead == 0)
+            break;
+        uint32_t hh = 0;
+        if (lookahead >= 3)
+            hh = insert_pos(t, buf, s, logging);
+        uint32_t prev_length = match_length, prev_match = match_start;
+        match_length = 2;
+        if (hh > st->base && prev_length < c->lazy && s - hh <= DS_MAX_DIST) {
+            match_length = longest_match(c, t->prev, buf, s, st->base, hh, lookahead, prev_length,
+                                         &match_start);
+            if (match_length == 3 && s - match_start > 4096)
+                match_length = 2;
+        }
+        if (prev_length >= 3 && match_length <= prev_length) {
+            uint32_t max_insert = s + lookahead - 3;
+            tally_match(&st->f, s - 1 - prev_match, prev_length);
+            uint32_t last = s + prev_length - 2;
+            if (last > max_insert)
+                last = max_insert;
+            for (uint32_t q = s + 1; q <= last; q++)
+                insert_pos(t, buf, q, logging);
+            s = s - 1 + prev_length;
+            match_available = 0;
+            match_length = 2;
+            if (st->f.nsym == DS_SYM_END)
+                flush_block(st, s);
+        } else if (match_available) {
+            tally_lit(&st->f, buf[s - 1]);
+            if (st->f.nsym == DS_SYM_END)
+                flush_block(st, s);
+            s++;
+        } else {
+            match_available = 1;
+            s++;
+        }
+    }
+    if (match_available)
+        tally_lit(&st->f, buf[s - 1]);
+    st->match_available = 0;
+    st->match_length = match_length;
+    st->match_start = match_start;
+    finish(st, s);
+    st->strstart = s;
+}
+
+int ds_run(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint32_t n,
+           uint32_t stop) {
+    if (st->done)
+        return 0;
+    int logging = t->logging;
+    if (logging && ds_tables_reserve_log(t, t->log_len + 2 * (size_t)(n - st->strstart) + 8))
+        return -1;
+    if (c->slow) {
+        if (logging)
+            run_slow(c, st, t, buf, n, stop, 1);
+        else
+            run_slow(c, st, t, buf, n, stop, 0);
+    } else {
+        if (logging)
+            run_fast(c, st, t, buf, n, stop, 1);
+        else
+            run_fast(c, st, t, buf, n, stop, 0);
+    }
+    return 0;
+}

@@ -1,0 +1,114 @@
+/*
+ * deflate_size.h - exact deflate stream lengths without emitting bits.
+ *
+ * A model of zlib 1.2.13 deflate (windowBits 15, memLevel 8, default
+ * strategy, levels 1-9) that follows its parse decisions and block choices
+ * exactly but only counts bits.  See docs/engine.md for the design and
+ * /work/shared/docs/exact-sizes.md for the behaviour being reproduced.
+ *
+ * Positions are absolute offsets into one contiguous input buffer; the
+ * sliding window is modelled by `base` (the absolute position of window
+ * index 0), so a slide never moves data.  Hash tables hold absolute
+ * positions; an entry q is NIL when q <= base.
+ *
+ * A parse can be paused at a position and resumed later with more input
+ * (ds_run with a stop position), and its state forked cheaply: ds_state is
+ * small and flat, and the hash tables can record an undo log of every write
+ * so that a fork's changes are reverted in O(writes).
+ */
+#ifndef DEFLATE_SIZE_H
+#define DEFLATE_SIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DS_WSIZE 32768u
+#define DS_HASH_SIZE 32768u
+#define DS_MIN_LOOKAHEAD 262u
+#define DS_MAX_DIST 32506u     /* WSIZE - MIN_LOOKAHEAD */
+#define DS_SYM_END 16383u      /* symbols per block */
+#define DS_MAX_INPUT 0x7fff0000u /* larger inputs: ZF_ETOOBIG */
+#define DS_L_CODES 286
+#define DS_D_CODES 30
+
+/* Per-level tuning, zlib's configuration_table. */
+typedef struct ds_cfg {
+    uint32_t good, lazy, nice, chain;
+    int slow; /* 1: deflate_slow (levels 4-9), 0: deflate_fast (1-3) */
+} ds_cfg;
+
+/* Returns 0 and fills *c for levels 1-9, -1 otherwise. */
+int ds_cfg_for_level(int level, ds_cfg *c);
+
+/* Symbol frequencies of the block being built. */
+typedef struct ds_freqs {
+    uint16_t lit[DS_L_CODES];
+    uint16_t dist[DS_D_CODES];
+    uint32_t nsym;
+} ds_freqs;
+
+/* Everything a paused parse needs besides the hash tables. */
+typedef struct ds_state {
+    uint32_t base;        /* absolute position of window index 0 */
+    uint32_t strstart;    /* next position to decide */
+    uint32_t block_start; /* absolute start of the current block */
+    uint32_t match_length, match_start;
+    uint32_t prev_length, prev_match;
+    int match_available;
+    int done;             /* final block flushed */
+    uint64_t bits;        /* deflate stream bits written so far */
+    ds_freqs f;
+} ds_state;
+
+/* Undo log entry: table slot and its previous value. */
+typedef struct ds_undo {
+    uint32_t *slot;
+    uint32_t old;
+} ds_undo;
+
+typedef struct ds_tables {
+    uint32_t *head; /* DS_HASH_SIZE entries */
+    uint32_t *prev; /* DS_WSIZE entries */
+    ds_undo *log;   /* undo log, grown by ds_run as needed */
+    size_t log_len, log_cap;
+    int logging; /* set by the caller: record writes in the log */
+} ds_tables;
+
+/* Allocate tables (head zeroed) and an undo log of log_cap entries. */
+int ds_tables_init(ds_tables *t, size_t log_cap);
+/* Make room for `need` log entries; 0 or -1 (no memory). */
+int ds_tables_reserve_log(ds_tables *t, size_t need);
+void ds_tables_free(ds_tables *t);
+/* Forget everything (head := NIL, log emptied). */
+void ds_tables_clear(ds_tables *t);
+/* Revert every write recorded after log position mark (newest first). */
+void ds_tables_undo_to(ds_tables *t, size_t mark);
+
+void ds_state_init(ds_state *st);
+
+/*
+ * Run the parse over buf[0..n) (all input known: n is the end of input)
+ * until a loop top with strstart >= stop, or to the end of input.  At the
+ * end the final block is flushed and st->done is set.  When t->logging is
+ * set every table write is logged.  Returns 0, or -1 if the log could not
+ * grow (nothing was changed then).
+ */
+int ds_run(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint32_t n,
+           uint32_t stop);
+
+/* Deflate stream length in bytes of a finished parse. */
+static inline uint64_t ds_stream_bytes(const ds_state *st) { return (st->bits + 7) >> 3; }
+
+/*
+ * Cost of flushing a block: returns the new running bit count.  stored_ok
+ * says whether the block's raw bytes are still in the window.
+ */
+uint64_t ds_flush_block_bits(const ds_freqs *f, uint32_t stored_len, int stored_ok,
+                             uint64_t bits);
+
+/* The pause position for a prefix of length n (first decision >= this). */
+static inline uint32_t ds_pause_pos(uint32_t n) {
+    return n > DS_MIN_LOOKAHEAD - 1 ? n - (DS_MIN_LOOKAHEAD - 1) : 0;
+}
+
+#endif /* DEFLATE_SIZE_H */

@@ -1,0 +1,194 @@
+/*
+ * engine_deflate.c - the size-only deflate engine (zf_engine_deflate).
+ *
+ * Exact zlib 1.2.13 lengths for levels 1-9 from the model in
+ * deflate_size.c; level 0 (stored blocks, whose boundaries depend on how
+ * CPython grows its output buffer) is delegated to zf_engine_zlib.
+ *
+ * Per context (one per thread): hash tables that are kept "clean" (all
+ * NIL) between texts by undoing a log of their writes, a concatenation
+ * buffer and the paused parse state of the current source row.
+ *
+ * A row: row_begin copies the source into the concatenation buffer and
+ * parses it up to its pause point (the first decision that could see bytes
+ * past the source).  Each pair appends the target, copies the small paused
+ * state, resumes the parse to the end with every hash-table write logged,
+ * and rolls the tables back to the paused state afterwards.
+ *
+ * Target states (target_new) hold per-target work that does not depend on
+ * the source; see deflate_pair.c notes in docs/engine.md.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "deflate_size.h"
+#include "zf.h"
+
+/* Above this many bytes a text's table writes are not logged but wiped. */
+#define LOG_LIMIT (64u * 1024u)
+
+typedef struct dctx {
+    ds_cfg cfg;
+    uint64_t wrap_bytes;
+    void *zctx; /* level 0: the system-zlib engine's context */
+    ds_tables tab;
+    int dirty; /* tables hold writes that are not in the log */
+    uint8_t *cat;
+    size_t cat_cap;
+    uint32_t src_len;
+    ds_state row;    /* paused parse of the row's source */
+    size_t row_mark; /* log length at the pause */
+    int row_valid;
+} dctx;
+
+static uint64_t wrapper_bytes(int wrapper) {
+    return wrapper == ZF_WRAP_GZIP ? 18 : wrapper == ZF_WRAP_ZLIB ? 6 : 0;
+}
+
+static int grow_buf(uint8_t **buf, size_t *cap, size_t need) {
+    if (need <= *cap)
+        return ZF_OK;
+    size_t c = *cap ? *cap : 4096;
+    while (c < need) {
+        if (c > SIZE_MAX / 2)
+            return ZF_ENOMEM;
+        c *= 2;
+    }
+    uint8_t *p = realloc(*buf, c);
+    if (!p)
+        return ZF_ENOMEM;
+    *buf = p;
+    *cap = c;
+    return ZF_OK;
+}
+
+static void dctx_free(void *v) {
+    dctx *c = v;
+    if (!c)
+        return;
+    if (c->zctx)
+        zf_engine_zlib.ctx_free(c->zctx);
+    ds_tables_free(&c->tab);
+    free(c->cat);
+    free(c);
+}
+
+static int dctx_new(const zf_params *p, void **out) {
+    *out = NULL;
+    if (p->level < 0 || p->level > 9)
+        return ZF_EINVAL;
+    if (p->wrapper != ZF_WRAP_RAW && p->wrapper != ZF_WRAP_ZLIB && p->wrapper != ZF_WRAP_GZIP)
+        return ZF_EINVAL;
+    dctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return ZF_ENOMEM;
+    if (p->level == 0) {
+        int rc = zf_engine_zlib.ctx_new(p, &c->zctx);
+        if (rc != ZF_OK) {
+            free(c);
+            return rc;
+        }
+        *out = c;
+        return ZF_OK;
+    }
+    ds_cfg_for_level(p->level, &c->cfg);
+    c->wrap_bytes = wrapper_bytes(p->wrapper);
+    if (ds_tables_init(&c->tab, 8192) != 0 || grow_buf(&c->cat, &c->cat_cap, 8192) != ZF_OK) {
+        dctx_free(c);
+        return ZF_ENOMEM;
+    }
+    *out = c;
+    return ZF_OK;
+}
+
+/* Bring the tables back to all-NIL. */
+static void tables_reset(dctx *c) {
+    if (c->dirty) {
+        ds_tables_clear(&c->tab);
+        c->dirty = 0;
+    } else {
+        ds_tables_undo_to(&c->tab, 0);
+    }
+    c->row_valid = 0;
+}
+
+/* Parse buf[0..n) from scratch up to stop; logs writes unless n is large. */
+static int parse_from_scratch(dctx *c, ds_state *st, const uint8_t *buf, uint32_t n,
+                              uint32_t stop) {
+    tables_reset(c);
+    ds_state_init(st);
+    c->tab.logging = n <= LOG_LIMIT;
+    if (!c->tab.logging)
+        c->dirty = 1;
+    return ds_run(&c->cfg, st, &c->tab, buf, n, stop) == 0 ? ZF_OK : ZF_ENOMEM;
+}
+
+static int dsize(void *v, const uint8_t *x, size_t n, uint64_t *out) {
+    dctx *c = v;
+    if (c->zctx)
+        return zf_engine_zlib.size(c->zctx, x, n, out);
+    if (n > DS_MAX_INPUT)
+        return ZF_ETOOBIG;
+    ds_state st;
+    int rc = parse_from_scratch(c, &st, x, (uint32_t)n, UINT32_MAX);
+    if (rc != ZF_OK)
+        return rc;
+    *out = ds_stream_bytes(&st) + c->wrap_bytes;
+    return ZF_OK;
+}
+
+static int prepare_row(dctx *c) {
+    int rc = parse_from_scratch(c, &c->row, c->cat, c->src_len, ds_pause_pos(c->src_len));
+    if (rc != ZF_OK)
+        return rc;
+    c->row_mark = c->tab.log_len;
+    c->tab.logging = 1;
+    c->row_valid = 1;
+    return ZF_OK;
+}
+
+static int drow_begin(void *v, const uint8_t *src, size_t n) {
+    dctx *c = v;
+    if (c->zctx)
+        return zf_engine_zlib.row_begin(c->zctx, src, n);
+    c->row_valid = 0;
+    if (n > DS_MAX_INPUT)
+        return ZF_ETOOBIG;
+    int rc = grow_buf(&c->cat, &c->cat_cap, n + 1);
+    if (rc != ZF_OK)
+        return rc;
+    if (n)
+        memcpy(c->cat, src, n);
+    c->src_len = (uint32_t)n;
+    return prepare_row(c);
+}
+
+static int dpair(void *v, const void *tstate, const uint8_t *t, size_t n, uint64_t *out) {
+    dctx *c = v;
+    (void)tstate;
+    if (c->zctx)
+        return zf_engine_zlib.pair(c->zctx, tstate, t, n, out);
+    if (n > DS_MAX_INPUT - c->src_len)
+        return ZF_ETOOBIG;
+    int rc;
+    if (!c->row_valid && (rc = prepare_row(c)) != ZF_OK)
+        return rc;
+    uint32_t total = c->src_len + (uint32_t)n;
+    if ((rc = grow_buf(&c->cat, &c->cat_cap, (size_t)total + 1)) != ZF_OK)
+        return rc;
+    if (n)
+        memcpy(c->cat + c->src_len, t, n);
+    ds_state st = c->row;
+    c->tab.logging = 1;
+    if (ds_run(&c->cfg, &st, &c->tab, c->cat, total, UINT32_MAX) != 0) {
+        ds_tables_undo_to(&c->tab, c->row_mark);
+        return ZF_ENOMEM;
+    }
+    ds_tables_undo_to(&c->tab, c->row_mark);
+    *out = ds_stream_bytes(&st) + c->wrap_bytes;
+    return ZF_OK;
+}
+
+const zf_engine zf_engine_deflate = {
+    "deflate", dctx_new, dctx_free, NULL, NULL, dsize, drow_begin, dpair,
+};

@@ -1,0 +1,292 @@
+/*
+ * test_deflate_size.c - differential test of zf_engine_deflate against the
+ * system zlib (deflate() on the whole text / the concatenation).
+ *
+ * Usage: test_deflate_size [seed] [scale]   (scale multiplies case counts)
+ * Prints one line per group and exits non-zero on the first mismatch.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <zlib.h>
+
+#include "../zf.h"
+
+static uint64_t rng_state = 88172645463325252ull;
+static uint64_t rnd(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+static size_t rndn(size_t n) { return n ? (size_t)(rnd() % n) : 0; }
+
+/* ---- oracle ---- */
+static uint8_t *zout;
+static size_t zout_cap;
+static z_stream zs[10][3];
+static int zs_ready[10][3];
+
+static int wbits_of(int w) { return w == ZF_WRAP_GZIP ? 31 : w == ZF_WRAP_ZLIB ? 15 : -15; }
+
+static uint64_t zlib_size(int level, int wrapper, const uint8_t *x, size_t n) {
+    z_stream *s = &zs[level][wrapper];
+    if (!zs_ready[level][wrapper]) {
+        memset(s, 0, sizeof *s);
+        if (deflateInit2(s, level, Z_DEFLATED, wbits_of(wrapper), 8, Z_DEFAULT_STRATEGY) != Z_OK)
+            abort();
+        zs_ready[level][wrapper] = 1;
+    }
+    deflateReset(s);
+    size_t bound = deflateBound(s, (uLong)n) + 64;
+    if (bound > zout_cap) {
+        zout = realloc(zout, bound);
+        zout_cap = bound;
+    }
+    s->next_in = (Bytef *)x;
+    s->avail_in = (uInt)n;
+    s->next_out = zout;
+    s->avail_out = (uInt)zout_cap;
+    if (deflate(s, Z_FINISH) != Z_STREAM_END)
+        abort();
+    return s->total_out;
+}
+
+/* ---- data generators ---- */
+static uint8_t *corpus;   /* concatenated real text (python stdlib sources) */
+static size_t corpus_len;
+
+static void load_corpus(void) {
+    const char *dir = "/root/.pyenv/versions/3.11.7/lib/python3.11";
+    DIR *d = opendir(dir);
+    size_t cap = 4 << 20;
+    corpus = malloc(cap);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) && corpus_len < cap - 300000) {
+            size_t l = strlen(e->d_name);
+            if (l < 4 || strcmp(e->d_name + l - 3, ".py"))
+                continue;
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            FILE *f = fopen(path, "rb");
+            if (!f)
+                continue;
+            corpus_len += fread(corpus + corpus_len, 1, cap - corpus_len, f);
+            fclose(f);
+        }
+        closedir(d);
+    }
+    if (corpus_len < 100000) { /* fallback: synthetic words */
+        static const char *w[] = {"the ", "def ", "return ", "self", ".", "(", "):\n    ", "x",
+                                  "if ", "for ", "in ", "range", "1", "0", " = ", "\n"};
+        while (corpus_len < 400000) {
+            const char *s = w[rndn(16)];
+            size_t l = strlen(s);
+            memcpy(corpus + corpus_len, s, l);
+            corpus_len += l;
+        }
+    }
+}
+
+enum { G_RANDOM, G_TEXT, G_REPEAT, G_BINARY, G_ZEROS, G_LOWENT, G_MIXED, G_NGEN };
+static const char *gname[] = {"random", "text", "repeat", "binary", "zeros", "lowent", "mixed"};
+
+static void gen(int kind, uint8_t *p, size_t n) {
+    switch (kind) {
+    case G_RANDOM:
+        for (size_t i = 0; i < n; i++)
+            p[i] = (uint8_t)rnd();
+        break;
+    case G_TEXT: {
+        size_t off = corpus_len > n ? rndn(corpus_len - n) : 0;
+        for (size_t i = 0; i < n; i++)
+            p[i] = corpus[(off + i) % corpus_len];
+        break;
+    }
+    case G_REPEAT: {
+        size_t per = 1 + rndn(rnd() & 1 ? 8 : 300);
+        for (size_t i = 0; i < n; i++)
+            p[i] = i < per ? (uint8_t)rnd() : p[i - per];
+        for (size_t k = rndn(n / 64 + 1); k > 0; k--) /* a few mutations */
+            p[rndn(n)] = (uint8_t)rnd();
+        break;
+    }
+    case G_BINARY: /* structured binary: little-endian counters and floats */
+        for (size_t i = 0; i < n; i++) {
+            size_t k = i / 4;
+            p[i] = (uint8_t)(((k * 2654435761u) >> ((i & 3) * 3)) & (i % 7 ? 0x0f : 0xff));
+        }
+        break;
+    case G_ZEROS:
+        memset(p, rnd() & 1 ? 0 : 'a', n);
+        break;
+    case G_LOWENT:
+        for (size_t i = 0; i < n; i++)
+            p[i] = "ab\n"[rndn(rnd() % 3 + 1)];
+        break;
+    default: { /* LZ77-ish: copies from earlier with random distances, plus literals */
+        size_t i = 0;
+        while (i < n) {
+            if (i > 3 && rnd() % 3) {
+                size_t dist = 1 + rndn(i < 40000 ? i : 40000);
+                size_t len = 3 + rndn(rnd() & 1 ? 10 : 300);
+                for (size_t k = 0; k < len && i < n; k++, i++)
+                    p[i] = p[i - dist];
+            } else {
+                p[i++] = (uint8_t)(rnd() & 1 ? rnd() : 'a' + rndn(4));
+            }
+        }
+    }
+    }
+}
+
+/* ---- engine under test ---- */
+extern const zf_engine zf_engine_deflate;
+
+static void *ctx[10][3];
+static long n_cases, n_fail;
+
+static void *get_ctx(int level, int wrapper) {
+    if (!ctx[level][wrapper]) {
+        zf_params p = {level, wrapper};
+        if (zf_engine_deflate.ctx_new(&p, &ctx[level][wrapper]) != ZF_OK)
+            abort();
+    }
+    return ctx[level][wrapper];
+}
+
+static void dump(const char *what, const uint8_t *x, size_t n) {
+    FILE *f = fopen(what, "wb");
+    if (f) {
+        fwrite(x, 1, n, f);
+        fclose(f);
+    }
+}
+
+static int check_size(int level, int wrapper, const uint8_t *x, size_t n, const char *tag) {
+    uint64_t want = zlib_size(level, wrapper, x, n), got = 0;
+    int rc = zf_engine_deflate.size(get_ctx(level, wrapper), x, n, &got);
+    n_cases++;
+    if (rc != ZF_OK || got != want) {
+        n_fail++;
+        fprintf(stderr, "MISMATCH size %s level %d wrapper %d n %zu: zlib %llu engine %llu rc %d\n",
+                tag, level, wrapper, n, (unsigned long long)want, (unsigned long long)got, rc);
+        dump("/tmp/ds_fail.bin", x, n);
+        return 1;
+    }
+    return 0;
+}
+
+static uint8_t *catbuf;
+
+/* One row: src against several targets, through row_begin + pair. */
+static int check_row(int level, int wrapper, const uint8_t *src, size_t ns, uint8_t **tg,
+                     size_t *nt, int ntg, void *const *tstates, const char *tag) {
+    void *c = get_ctx(level, wrapper);
+    if (zf_engine_deflate.row_begin(c, src, ns) != ZF_OK)
+        abort();
+    int bad = 0;
+    for (int j = 0; j < ntg; j++) {
+        memcpy(catbuf, src, ns);
+        memcpy(catbuf + ns, tg[j], nt[j]);
+        uint64_t want = zlib_size(level, wrapper, catbuf, ns + nt[j]), got = 0;
+        int rc = zf_engine_deflate.pair(c, tstates ? tstates[j] : NULL, tg[j], nt[j], &got);
+        n_cases++;
+        if (rc != ZF_OK || got != want) {
+            n_fail++;
+            bad = 1;
+            fprintf(stderr,
+                    "MISMATCH pair %s level %d wrapper %d ns %zu nt %zu: zlib %llu engine %llu rc %d\n",
+                    tag, level, wrapper, ns, nt[j], (unsigned long long)want,
+                    (unsigned long long)got, rc);
+            dump("/tmp/ds_fail_src.bin", src, ns);
+            dump("/tmp/ds_fail_tgt.bin", tg[j], nt[j]);
+            break;
+        }
+    }
+    return bad;
+}
+
+static size_t pick_len(size_t maxn) {
+    switch (rndn(6)) {
+    case 0: return rndn(300);
+    case 1: return rndn(2000);
+    case 2: return 200 + rndn(1300);
+    case 3: return rndn(20000);
+    case 4: return 60000 + rndn(15000); /* around the first slide */
+    default: return rndn(maxn);
+    }
+}
+
+int main(int argc, char **argv) {
+    unsigned seed = argc > 1 ? (unsigned)atoi(argv[1]) : 1;
+    int scale = argc > 2 ? atoi(argv[2]) : 1;
+    rng_state ^= (uint64_t)seed * 0x9e3779b97f4a7c15ull;
+    load_corpus();
+    size_t maxn = 140000;
+    uint8_t *x = malloc(maxn);
+    catbuf = malloc(2 * maxn);
+
+    /* 1. single texts: all generators, all levels, sizes 0..>100 KiB */
+    for (int kind = 0; kind < G_NGEN; kind++) {
+        long before = n_cases;
+        for (int it = 0; it < 12 * scale; it++) {
+            size_t n = it == 0 ? 0 : it == 1 ? 1 + rndn(4) : it == 2 ? 100000 + rndn(40000) : pick_len(maxn);
+            gen(kind, x, n);
+            for (int level = 1; level <= 9; level++)
+                if (check_size(level, (int)rndn(3), x, n, gname[kind]))
+                    goto out;
+        }
+        printf("size   %-7s %6ld cases ok\n", gname[kind], n_cases - before);
+    }
+    /* exact slide-boundary lengths */
+    {
+        long before = n_cases;
+        static const size_t edge[] = {65273, 65274, 65275, 65535, 65536, 65537, 65536 + 262,
+                                      65274 + 262, 32768 + 32506, 98042, 98043};
+        for (size_t e = 0; e < sizeof edge / sizeof edge[0]; e++)
+            for (int kind = 0; kind < G_NGEN; kind++) {
+                gen(kind, x, edge[e]);
+                for (int level = 1; level <= 9; level++)
+                    if (check_size(level, ZF_WRAP_RAW, x, edge[e], "edge"))
+                        goto out;
+            }
+        printf("size   %-7s %6ld cases ok\n", "edges", n_cases - before);
+    }
+
+    /* 2. pairs: row_begin + pair vs deflate of the concatenation */
+    {
+        long before = n_cases;
+        static uint8_t *tg[6];
+        size_t nt[6];
+        for (int j = 0; j < 6; j++)
+            tg[j] = malloc(maxn);
+        for (int it = 0; it < 60 * scale; it++) {
+            int kind = (int)rndn(G_NGEN);
+            size_t ns = rnd() & 1 ? rndn(1200) : pick_len(maxn / 2);
+            if (it % 7 == 0)
+                ns = 65535 + rndn(3) - 1; /* the 65274-slide exception */
+            gen(kind, x, ns);
+            int ntg = 1 + (int)rndn(6);
+            for (int j = 0; j < ntg; j++) {
+                nt[j] = rnd() & 1 ? rndn(1500) : pick_len(maxn / 2);
+                int tk = rnd() & 1 ? kind : (int)rndn(G_NGEN);
+                gen(tk, tg[j], nt[j]);
+                if (ns && nt[j] && rnd() % 3 == 0) { /* share content across the boundary */
+                    size_t off = rndn(ns), l = rndn(nt[j]);
+                    for (size_t k = 0; k < l && off + k < ns; k++)
+                        tg[j][k] = x[off + k];
+                }
+            }
+            int level = 1 + (int)rndn(9);
+            if (check_row(level, (int)rndn(3), x, ns, tg, nt, ntg, NULL, gname[kind]))
+                goto out;
+        }
+        printf("pairs  %-7s %6ld cases ok\n", "mixed", n_cases - before);
+    }
+out:
+    printf("%ld cases, %ld mismatches\n", n_cases, n_fail);
+    return n_fail != 0;  /* buffers are left to process exit */
+}
