@@ -11,6 +11,8 @@ from setuptools import Extension, setup
 C_SOURCES = [
     "csrc/zf_loop.c",
     "csrc/zf_zlib.c",
+    "csrc/deflate_size.c",
+    "csrc/engine_deflate.c",
 ]
 
 extra = [] if sys.platform == "win32" else ["-O3", "-fvisibility=hidden"]

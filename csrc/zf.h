@@ -72,7 +72,8 @@ typedef struct zf_engine {
 } zf_engine;
 
 /* Engines compiled into this build. */
-extern const zf_engine zf_engine_zlib; /* system zlib, one reused stream per thread */
+extern const zf_engine zf_engine_zlib;    /* system zlib, one reused stream per thread */
+extern const zf_engine zf_engine_deflate; /* size-only model of stock zlib (deflate_size.c) */
 
 /* The version string of the zlib linked at run time (zlibVersion()). */
 const char *zf_zlib_runtime_version(void);

@@ -13,6 +13,7 @@ from zipfit import reference
 
 DEFLATE_FAMILY = ["gzip", "zlib", "deflate"]
 LEVELS = list(range(10))
+ENGINES = ["deflate", "zlib"]  # size-only model, system zlib
 
 
 def expected(data: bytes, compressor: str, level: int) -> int:
@@ -25,35 +26,51 @@ def expected(data: bytes, compressor: str, level: int) -> int:
 
 
 @pytest.mark.filterwarnings("ignore::zipfit.ZipFitWarning")
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("compressor", DEFLATE_FAMILY)
 @pytest.mark.parametrize("level", LEVELS)
 @given(data=st.binary(max_size=3000))
-def test_random_bytes(compressor, level, data):
-    assert zipfit.compressed_size(data, compressor=compressor, level=level) == \
-        expected(data, compressor, level)
+def test_random_bytes(engine, compressor, level, data):
+    assert zipfit.compressed_size(data, compressor=compressor, level=level,
+                                  engine=engine) == expected(data, compressor, level)
 
 
 @pytest.mark.filterwarnings("ignore::zipfit.ZipFitWarning")
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("level", LEVELS)
+@given(data=st.lists(st.sampled_from([b"ab", b"abc", b"xyz ", b"\x00", b"def f(x):\n"]),
+                     max_size=400).map(b"".join))
+def test_repetitive_bytes(engine, level, data):
+    """Low-entropy input: long matches, lazy evaluation, chain limits."""
+    assert zipfit.compressed_size(data, level=level, engine=engine) == \
+        expected(data, "gzip", level)
+
+
+@pytest.mark.filterwarnings("ignore::zipfit.ZipFitWarning")
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("level", [0, 1, 6, 9])
 @given(text=st.text(max_size=2000))
-def test_unicode_text_is_utf8(level, text):
-    assert zipfit.compressed_size(text, level=level) == \
+def test_unicode_text_is_utf8(engine, level, text):
+    assert zipfit.compressed_size(text, level=level, engine=engine) == \
         expected(text.encode("utf-8"), "gzip", level)
 
 
 @pytest.mark.filterwarnings("ignore::zipfit.ZipFitWarning")
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("compressor", DEFLATE_FAMILY)
 @pytest.mark.parametrize("level", LEVELS)
-def test_real_text_every_level(corpus, compressor, level):
+def test_real_text_every_level(corpus, engine, compressor, level):
     texts = corpus[:40]
-    got = [zipfit.compressed_size(t, compressor=compressor, level=level) for t in texts]
+    got = [zipfit.compressed_size(t, compressor=compressor, level=level, engine=engine)
+           for t in texts]
     assert got == [expected(t.encode(), compressor, level) for t in texts]
 
 
 @pytest.mark.filterwarnings("ignore::zipfit.ZipFitWarning")
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("n", [0, 1, 65531, 65536, 98305, 163840, 300_001])
-def test_long_inputs(level, n):
+def test_long_inputs(engine, level, n):
     """Several blocks, window slides, and level 0's buffer-dependent splits."""
     rng = random.Random(n + level)
     words = [b"alpha", b"beta", b"gamma", b"\x00", b"\xff\xfe", b"delta epsilon"]
@@ -61,8 +78,8 @@ def test_long_inputs(level, n):
     if level == 0:
         data = os.urandom(n)
     for comp in DEFLATE_FAMILY:
-        assert zipfit.compressed_size(data, compressor=comp, level=level) == \
-            expected(data, comp, level)
+        assert zipfit.compressed_size(data, compressor=comp, level=level,
+                                      engine=engine) == expected(data, comp, level)
 
 
 def test_bytes_and_str_mix(corpus):
@@ -74,23 +91,39 @@ def test_bytes_and_str_mix(corpus):
 
 
 @pytest.mark.filterwarnings("ignore::zipfit.ZipFitWarning")
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("compressor", DEFLATE_FAMILY)
-@pytest.mark.parametrize("level", [0, 1, 4, 9])
-def test_cdist_equals_reference(small_task, compressor, level):
+@pytest.mark.parametrize("level", [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+def test_cdist_equals_reference(small_task, engine, compressor, level):
     sources, targets = small_task
     sources = sources[:20] + sources[-4:]
-    got = zipfit.cdist(sources, targets[:5], compressor=compressor, level=level, workers=2)
+    got = zipfit.cdist(sources, targets[:5], compressor=compressor, level=level, workers=2,
+                       engine=engine)
     ref = reference.cdist(sources, targets[:5], compressor=compressor, level=level)
     assert got.shape == (24, 5)
     assert np.array_equal(got, ref)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("level", [1, 4, 6, 9])
 @given(a=st.lists(st.binary(max_size=300), max_size=6),
        b=st.lists(st.text(max_size=300), max_size=4))
-def test_cdist_random_sets(a, b):
-    got = zipfit.cdist(a, b, level=6, workers=2)
+def test_cdist_random_sets(engine, level, a, b):
+    got = zipfit.cdist(a, b, level=level, workers=2, engine=engine)
     assert got.shape == (len(a), len(b))
-    assert np.array_equal(got, reference.cdist(a, b, level=6))
+    assert np.array_equal(got, reference.cdist(a, b, level=level))
+
+
+@pytest.mark.parametrize("level", [1, 3, 4, 6, 9])
+@given(src=st.binary(min_size=0, max_size=2000), tgt=st.binary(max_size=2000),
+       seed=st.binary(min_size=1, max_size=40))
+def test_pairs_with_matches_across_the_boundary(level, src, tgt, seed):
+    """Source and target share material, so matches cross the seam."""
+    a = [src + seed * 5, seed * 3]
+    b = [seed * 4 + tgt, tgt + seed]
+    for engine in ENGINES:
+        got = zipfit.cdist(a, b, level=level, engine=engine)
+        assert np.array_equal(got, reference.cdist(a, b, level=level)), engine
 
 
 def test_cdist_float32(small_task):

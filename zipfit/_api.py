@@ -67,28 +67,30 @@ def zlib_version() -> str:
 
 
 _STOCK_ZLIB = re.compile(r"^1\.(2\.(1[2-9]|[2-9]\d)|3)(\.\d+)*$")
-_checked_zlib = False
+_stock_zlib: Optional[bool] = None
 _warned_level0 = False
 
 
-def _check_zlib() -> None:
-    """Warn once if the linked zlib is not stock zlib 1.2.12+ or 1.3.x."""
-    global _checked_zlib
-    if _checked_zlib:
-        return
-    _checked_zlib = True
+def _check_zlib() -> bool:
+    """Is the linked zlib stock zlib 1.2.12+/1.3.x?  Warn once if it is not."""
+    global _stock_zlib
+    if _stock_zlib is not None:
+        return _stock_zlib
     ours = zlib_version()
-    if not _STOCK_ZLIB.match(ours):
+    _stock_zlib = bool(_STOCK_ZLIB.match(ours))
+    if not _stock_zlib:
         warnings.warn(
             f"zipfit is linked with zlib {ours!r}, which is not stock zlib "
             "1.2.12-1.3.x (zlib-ng and other forks compress differently): "
-            "gzip/zlib/deflate sizes follow that library and will not match "
-            "scores computed with stock zlib.", ZipFitWarning, stacklevel=3)
+            "gzip/zlib/deflate sizes come from that library (engine='zlib') and "
+            "will not match scores computed with stock zlib.",
+            ZipFitWarning, stacklevel=4)
     elif ours != _pyzlib.ZLIB_RUNTIME_VERSION:
         warnings.warn(
             f"zipfit runs zlib {ours} but Python's zlib module runs "
             f"{_pyzlib.ZLIB_RUNTIME_VERSION}; sizes may differ from gzip.compress().",
-            ZipFitWarning, stacklevel=3)
+            ZipFitWarning, stacklevel=4)
+    return _stock_zlib
 
 
 def _warn_level0(comp: _compressors.Compressor, level: int) -> None:
@@ -136,12 +138,14 @@ class _Setup:
                 raise ValueError(f"engine {engine!r} cannot compute {compressor!r}; "
                                  f"choose one of: {choices}")
             self.engine = engine
-        if self.engine is not None and self.comp.wrapper is not None:
-            _check_zlib()
         _warn_level0(self.comp, self.level)
 
     def _default_engine(self) -> Optional[str]:
         for e in self.comp.engines:
+            # The size-only deflate model reproduces stock zlib: with another
+            # zlib, measure with that library itself so gzip.compress agrees.
+            if e == "deflate" and not _check_zlib():
+                continue
             if e in _core.ENGINES:
                 return e
         return None
@@ -172,11 +176,15 @@ class _Setup:
 # ------------------------------------------------------------- functions
 
 def compressed_size(text: Text, *, compressor: str = "gzip",
-                    level: Optional[int] = None) -> int:
+                    level: Optional[int] = None, engine: Optional[str] = None) -> int:
     """Exact compressed length of one text, in bytes.
 
     ``str`` is encoded as UTF-8.  For ``compressor="gzip"`` this equals
     ``len(gzip.compress(text, compresslevel=level, mtime=0))``.
+
+    ``engine`` picks how sizes are computed (``None``: the fastest exact one).
+    For the deflate family, ``"deflate"`` is zipfit's size-only model of stock
+    zlib and ``"zlib"`` runs the system zlib itself.
 
     >>> import gzip
     >>> compressed_size("hello hello hello") == len(gzip.compress(b"hello hello hello", mtime=0))
@@ -184,24 +192,24 @@ def compressed_size(text: Text, *, compressor: str = "gzip",
     """
     if not isinstance(text, (str, bytes, bytearray, memoryview)):
         raise TypeError(f"text must be str or bytes, not {type(text).__name__}")
-    s = _Setup(compressor, level)
+    s = _Setup(compressor, level, engine)
     return int(s.sizes(_texts([text], "text"), 1, "text")[0])
 
 
 def ncd(x: Text, y: Text, *, compressor: str = "gzip",
-        level: Optional[int] = None) -> float:
+        level: Optional[int] = None, engine: Optional[str] = None) -> float:
     """Normalized compression distance of ``x`` and ``y`` (x first in x ⊕ y).
 
     >>> d = ncd("def add(a, b): return a + b", "def sub(a, b): return a - b")
     >>> 0.0 < d < 1.0
     True
     """
-    return float(cdist([x], [y], compressor=compressor, level=level)[0, 0])
+    return float(cdist([x], [y], compressor=compressor, level=level, engine=engine)[0, 0])
 
 
 def cdist(a: Iterable[Text], b: Iterable[Text], *, compressor: str = "gzip",
           level: Optional[int] = None, workers: int = 1,
-          dtype: Any = np.float64) -> np.ndarray:
+          dtype: Any = np.float64, engine: Optional[str] = None) -> np.ndarray:
     """NCD of every pair: entry ``[i, j]`` is NCD(a[i], b[j]) using a[i] ⊕ b[j].
 
     Returns an array of shape ``(len(a), len(b))`` (also when either is empty).
@@ -213,7 +221,7 @@ def cdist(a: Iterable[Text], b: Iterable[Text], *, compressor: str = "gzip",
     dt = np.dtype(dtype)
     if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
         raise ValueError(f"dtype must be float64 or float32, not {dt}")
-    s = _Setup(compressor, level)
+    s = _Setup(compressor, level, engine)
     rows = _texts(a, "a")
     cols = _texts(b, "b")
     return _Scorer(s, cols, nthreads, "b").ncd(rows, dtype=dt, what="a")
@@ -221,7 +229,7 @@ def cdist(a: Iterable[Text], b: Iterable[Text], *, compressor: str = "gzip",
 
 def alignment(sources: Iterable[Text], targets: Iterable[Text], *,
               compressor: str = "gzip", level: Optional[int] = None,
-              workers: int = 1) -> np.ndarray:
+              workers: int = 1, engine: Optional[str] = None) -> np.ndarray:
     """ZIP-FIT alignment of each source: ``1 - mean_j NCD(source, targets[j])``.
 
     Returns a float64 array of shape ``(len(sources),)``.
@@ -230,7 +238,7 @@ def alignment(sources: Iterable[Text], targets: Iterable[Text], *,
     (1,)
     """
     return ZipFit(targets, compressor=compressor, level=level,
-                  workers=workers).score(sources)
+                  workers=workers, engine=engine).score(sources)
 
 
 # ----------------------------------------------------------------- scorer

@@ -91,9 +91,11 @@ def _deflate_size(data: bytes, level: int) -> int:
 # Wrapper codes shared with csrc/zf.h (ZF_WRAP_*).
 WRAP_RAW, WRAP_ZLIB, WRAP_GZIP = 0, 1, 2
 
-register(Compressor("gzip", 9, 0, 9, _gzip_size, ("zlib",), WRAP_GZIP))
-register(Compressor("zlib", 6, 0, 9, _zlib_size, ("zlib",), WRAP_ZLIB))
-register(Compressor("deflate", 6, 0, 9, _deflate_size, ("zlib",), WRAP_RAW))
+# "deflate": the size-only model of stock zlib; "zlib": the system zlib itself.
+_DEFLATE_ENGINES = ("deflate", "zlib")
+register(Compressor("gzip", 9, 0, 9, _gzip_size, _DEFLATE_ENGINES, WRAP_GZIP))
+register(Compressor("zlib", 6, 0, 9, _zlib_size, _DEFLATE_ENGINES, WRAP_ZLIB))
+register(Compressor("deflate", 6, 0, 9, _deflate_size, _DEFLATE_ENGINES, WRAP_RAW))
 
 
 def _require(module: str, extra: str) -> Any:

@@ -72,6 +72,7 @@ cdef extern from "zf.h" nogil:
         size_t done_pairs
 
     const zf_engine zf_engine_zlib
+    const zf_engine zf_engine_deflate
     const char *zf_strerror(int code)
     const char *zf_zlib_runtime_version()
     void zf_job_init(zf_job *job)
@@ -98,10 +99,14 @@ def zlib_runtime_version():
 cdef const zf_engine *_engine(str name) except NULL:
     if name == "zlib":
         return &zf_engine_zlib
+    if name == "deflate":
+        return &zf_engine_deflate
     raise ValueError(f"unknown engine {name!r}; available: {', '.join(ENGINES)}")
 
 
-ENGINES = ("zlib",)
+#: C engines in this build: "deflate" is the size-only model of stock zlib
+#: (csrc/deflate_size.c), "zlib" runs the system zlib itself.
+ENGINES = ("deflate", "zlib")
 
 
 cdef class _Spans:
