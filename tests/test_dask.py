@@ -1,0 +1,240 @@
+"""zipfit.dask on a real process-based LocalCluster: exact equality with local."""
+import random
+
+import numpy as np
+import pytest
+
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+pd = pytest.importorskip("pandas")
+
+import dask  # noqa: E402
+
+import zipfit  # noqa: E402
+import zipfit.dask as zd  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=40) as cluster, \
+            distributed.Client(cluster) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def pool(corpus):
+    """~200 documents with many exact duplicates (score ties across partitions),
+    empty, NUL and non-ASCII texts, split into partitions some of which are empty."""
+    rng = random.Random(99)
+    base = corpus[:120] + ["", "\x00 nul \x00\x00", "héllo wörld ✓ 日本語 🚀", "x" * 5000]
+    texts = base + [rng.choice(base[:40]) for _ in range(80)]
+    rng.shuffle(texts)
+    pdf = pd.DataFrame({"text": texts, "id": np.arange(len(texts)),
+                        "meta": [f"m{i}" for i in range(len(texts))]})
+    pdf.index = pdf.index * 10  # a non-default index that must survive
+    # rows 60-119 removed -> partitions 3-5 are empty
+    ddf = dd.from_pandas(pdf, npartitions=10, sort=False)
+    ddf = ddf[(ddf.id < 60) | (ddf.id >= 120)]
+    kept = pdf[(pdf.id < 60) | (pdf.id >= 120)]
+    assert 0 in ddf.map_partitions(len).compute().tolist()
+    return ddf, kept
+
+
+@pytest.fixture(scope="module")
+def targets(corpus):
+    return corpus[300:310] + ["def f(x):\n    return x  # ✓"]
+
+
+def _local_select(texts, targets, k=None, budget=None, unit="tokens", **opts):
+    scores = zipfit.alignment(texts, targets, **opts)
+    sel = zipfit.ZipFit(targets, workers=1, **opts).select(texts, len(texts))
+    idx, sc = sel.indices, sel.scores
+    if k is not None:
+        idx, sc = idx[:k], sc[:k]
+    if budget is not None:
+        costs = [len(texts[i].split()) if unit == "tokens" else len(texts[i].encode())
+                 for i in idx]
+        total, m = 0, 0
+        for c in costs:
+            if total + c > budget:
+                break
+            total += c
+            m += 1
+        idx, sc = idx[:m], sc[:m]
+    return scores, idx, sc
+
+
+def test_score_equals_local_alignment(client, pool, targets):
+    ddf, kept = pool
+    lazy = zd.score(ddf, targets)
+    assert isinstance(lazy, dd.Series)
+    assert lazy.name == "zipfit_score"
+    got = lazy.compute()
+    expect = zipfit.alignment(kept.text.tolist(), targets)
+    assert np.array_equal(got.to_numpy(), expect)
+    assert got.index.equals(kept.index)
+    assert got.dtype == np.float64
+
+
+def test_score_series_other_compressor_and_threads(client, pool, targets):
+    ddf, kept = pool
+    got = zd.score(ddf["text"], targets, compressor="zlib", level=9,
+                   workers_per_task=2).compute()
+    expect = zipfit.alignment(kept.text.tolist(), targets, compressor="zlib", level=9)
+    assert np.array_equal(got.to_numpy(), expect)
+
+
+def test_score_python_engine_compressor(client, pool, targets):
+    ddf, kept = pool
+    got = zd.score(ddf, targets, compressor="bz2").compute()
+    assert np.array_equal(got.to_numpy(),
+                          zipfit.alignment(kept.text.tolist(), targets, compressor="bz2"))
+
+
+def test_score_bytes_and_other_column(client, targets):
+    texts = [t.encode("utf-8") for t in ["abc abc", "", "def f(): pass", "\x00\xff"]] * 3
+    pdf = pd.DataFrame({"body": texts})
+    ddf = dd.from_pandas(pdf, npartitions=3)
+    got = zd.score(ddf, targets, text_column="body").compute().to_numpy()
+    assert np.array_equal(got, zipfit.alignment(texts, targets))
+
+
+@pytest.mark.parametrize("k", [0, 1, 7, 25, 139, 140, 500])
+def test_select_top_k_equals_local(client, pool, targets, k):
+    ddf, kept = pool
+    texts = kept.text.tolist()
+    _, idx, sc = _local_select(texts, targets, k=k)
+    sel = zd.select(ddf, targets, k)
+    assert isinstance(sel, pd.DataFrame)
+    assert list(sel.columns) == ["text", "id", "meta", "zipfit_score", "zipfit_index"]
+    assert np.array_equal(sel.zipfit_index.to_numpy(), idx)
+    assert np.array_equal(sel.zipfit_score.to_numpy(), sc)
+    # whole rows, with their index, come along
+    assert sel["text"].tolist() == [texts[i] for i in idx]
+    assert sel["id"].tolist() == kept.id.to_numpy()[idx].tolist()
+    assert sel.index.tolist() == kept.index.to_numpy()[idx].tolist()
+
+
+def test_select_ties_are_by_global_position(client, targets):
+    # identical documents in every partition: all scores tie
+    texts = ["same text, same score"] * 12 + ["def f(x):\n    return x"] * 12
+    ddf = dd.from_pandas(pd.DataFrame({"text": texts}), npartitions=6, sort=False)
+    sel = zd.select(ddf, targets, 15)
+    _, idx, _ = _local_select(texts, targets, k=15)
+    assert np.array_equal(sel.zipfit_index.to_numpy(), idx)
+    assert sel.zipfit_index.tolist() == list(range(12, 24)) + [0, 1, 2]
+
+
+@pytest.mark.parametrize("unit,budget", [("tokens", 0), ("tokens", 700), ("tokens", 10**9),
+                                         ("bytes", 5000), ("bytes", 1)])
+def test_select_budget_equals_local(client, pool, targets, unit, budget):
+    ddf, kept = pool
+    texts = kept.text.tolist()
+    _, idx, sc = _local_select(texts, targets, budget=budget, unit=unit)
+    kw = {"budget_tokens": budget} if unit == "tokens" else {"budget_bytes": budget}
+    sel = zd.select(ddf, targets, **kw)
+    assert np.array_equal(sel.zipfit_index.to_numpy(), idx)
+    assert np.array_equal(sel.zipfit_score.to_numpy(), sc)
+    if budget < 10**9:
+        assert 0 < len(idx) < len(texts) or budget <= 1
+
+
+def test_select_budget_and_k(client, pool, targets):
+    ddf, kept = pool
+    texts = kept.text.tolist()
+    _, idx, _ = _local_select(texts, targets, k=5, budget=10**6)
+    assert len(idx) == 5
+    assert np.array_equal(zd.select(ddf, targets, 5, budget_tokens=10**6)
+                          .zipfit_index.to_numpy(), idx)
+    _, idx, _ = _local_select(texts, targets, k=100, budget=300)
+    assert 0 < len(idx) < 100
+    assert np.array_equal(zd.select(ddf, targets, 100, budget_tokens=300)
+                          .zipfit_index.to_numpy(), idx)
+
+
+def test_targets_built_once_per_worker_process(client, pool, targets):
+    ddf, kept = pool
+    assert ddf.npartitions == 10  # many more tasks than the 2 worker processes
+    before = client.run(zd._build_counts)
+    zd.score(ddf, targets, level=5).compute()
+    after = client.run(zd._build_counts)
+    new = {}
+    for w, counts in after.items():
+        for token, n in counts.items():
+            if token not in before.get(w, {}):
+                new.setdefault(token, []).append(n)
+    assert len(new) == 1, new  # one shipped target set...
+    (builds,) = new.values()
+    assert builds and all(n == 1 for n in builds)  # ...built once per process
+    assert sum(builds) <= 2
+
+
+def test_local_scheduler_without_client(monkeypatch, pool, targets):
+    import distributed as dist
+
+    def no_client():
+        raise ValueError("No clients found")
+
+    monkeypatch.setattr(dist, "get_client", no_client)
+    ddf, kept = pool
+    with dask.config.set(scheduler="sync"):
+        got = zd.score(ddf, targets).compute()
+        sel = zd.select(ddf, targets, 9)
+    assert np.array_equal(got.to_numpy(), zipfit.alignment(kept.text.tolist(), targets))
+    _, idx, _ = _local_select(kept.text.tolist(), targets, k=9)
+    assert np.array_equal(sel.zipfit_index.to_numpy(), idx)
+
+
+def test_errors(client, pool, targets):
+    ddf, _ = pool
+    with pytest.raises(KeyError, match="'body' not found.*text, id, meta"):
+        zd.score(ddf, targets, text_column="body")
+    with pytest.raises(TypeError, match="from_pandas"):
+        zd.score(pd.DataFrame({"text": ["a"]}), targets)
+    with pytest.raises(TypeError, match="workers_per_task"):
+        zd.score(ddf, targets, workers=2)
+    with pytest.raises(TypeError, match="unexpected option.*colour"):
+        zd.score(ddf, targets, colour="red")
+    with pytest.raises(ValueError, match="at least one target"):
+        zd.score(ddf, [])
+    with pytest.raises(ValueError, match="unknown compressor"):
+        zd.score(ddf, targets, compressor="nope")
+    with pytest.raises(ValueError, match="level 12"):
+        zd.select(ddf, targets, 3, level=12)
+    with pytest.raises(ValueError, match="k must be >= 0"):
+        zd.select(ddf, targets, -1)
+    with pytest.raises(TypeError, match="k must be an int"):
+        zd.select(ddf, targets, 2.5)
+    with pytest.raises(ValueError, match="give k, budget_tokens or budget_bytes"):
+        zd.select(ddf, targets)
+    with pytest.raises(ValueError, match="not both"):
+        zd.select(ddf, targets, budget_tokens=3, budget_bytes=3)
+
+
+def test_non_string_row_is_named(client, targets):
+    pdf = pd.DataFrame({"text": ["ok", "fine", None, "also ok"]}, index=[5, 6, 7, 8])
+    ddf = dd.from_pandas(pdf, npartitions=2)
+    with pytest.raises(TypeError, match="text column 'text' at row 7 is missing"):
+        zd.score(ddf, targets).compute()
+    with pytest.raises(TypeError, match="row 7 is missing"):
+        zd.select(ddf, targets, 1)
+
+
+def test_budget_stops_at_first_row_that_does_not_fit(client, corpus, targets):
+    # Three rows ranked r1 > r2 > r3 where r2 alone exceeds the budget but r3
+    # would fit after r1: greedy best-first stops at r2, even though r2 sits
+    # alone in another partition (where nothing fits) and r3 shares r1's.
+    ranked = zipfit.ZipFit(targets, workers=1).select(corpus[:200], 200)
+    costs = [len(corpus[i].split()) for i in ranked.indices]
+    sc = ranked.scores
+    i = next(i for i in range(len(costs) - 2)
+             if costs[i + 1] > costs[i] + costs[i + 2] and sc[i] > sc[i + 1] > sc[i + 2])
+    r1, r2, r3 = (corpus[j] for j in ranked.indices[i:i + 3])
+    budget = costs[i] + costs[i + 2]
+    texts = [r1, r3, r2]
+    ddf = dd.from_pandas(pd.DataFrame({"text": texts}), npartitions=2, sort=False)
+    assert ddf.map_partitions(len).compute().tolist() == [2, 1]
+    _, idx, _ = _local_select(texts, targets, budget=budget)
+    assert idx.tolist() == [0]
+    assert zd.select(ddf, targets, budget_tokens=budget).zipfit_index.tolist() == [0]
