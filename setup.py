@@ -13,6 +13,8 @@ C_SOURCES = [
     "csrc/zf_zlib.c",
     "csrc/deflate_size.c",
     "csrc/engine_deflate.c",
+    "csrc/lz4_size.c",
+    "csrc/engine_lz4.c",
 ]
 
 extra = [] if sys.platform == "win32" else ["-O3", "-fvisibility=hidden"]

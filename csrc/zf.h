@@ -74,6 +74,7 @@ typedef struct zf_engine {
 /* Engines compiled into this build. */
 extern const zf_engine zf_engine_zlib;    /* system zlib, one reused stream per thread */
 extern const zf_engine zf_engine_deflate; /* size-only model of stock zlib (deflate_size.c) */
+extern const zf_engine zf_engine_lz4;     /* size-only LZ4 fast mode, levels < 3 (lz4_size.c) */
 
 /* The version string of the zlib linked at run time (zlibVersion()). */
 const char *zf_zlib_runtime_version(void);

@@ -133,15 +133,17 @@ class _Setup:
         if engine is None:
             self.engine = self._default_engine()
         else:
-            if engine not in self.comp.engines:
-                choices = ", ".join(self.comp.engines) or "none (Python only)"
+            if engine not in self.comp.engines_for(self.level):
+                choices = ", ".join(self.comp.engines_for(self.level)) or "none (Python only)"
                 raise ValueError(f"engine {engine!r} cannot compute {compressor!r}; "
                                  f"choose one of: {choices}")
             self.engine = engine
+        if self.engine is None:
+            self.comp.require()  # a missing optional library names its extra
         _warn_level0(self.comp, self.level)
 
     def _default_engine(self) -> Optional[str]:
-        for e in self.comp.engines:
+        for e in self.comp.engines_for(self.level):
             # The size-only deflate model reproduces stock zlib: with another
             # zlib, measure with that library itself so gzip.compress agrees.
             if e == "deflate" and not _check_zlib():

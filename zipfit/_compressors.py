@@ -36,6 +36,17 @@ class Compressor:
     extra: Optional[str] = None
     #: levels for which a C engine is not exact and ``size`` must be used
     python_only_levels: Tuple[int, ...] = field(default=())
+    #: module ``size`` imports (installed by ``extra``), checked up front
+    module: Optional[str] = None
+
+    def require(self) -> None:
+        """Raise ImportError naming the extra if ``size``'s library is missing."""
+        if self.module is not None:
+            _require(self.module, self.extra or self.name)
+
+    def engines_for(self, level: int) -> Tuple[str, ...]:
+        """The C engines that are exact at ``level`` (none: use ``size``)."""
+        return () if level in self.python_only_levels else self.engines
 
     def resolve_level(self, level: Optional[int]) -> int:
         """The level to use; ``None`` means the compressor's own default."""
@@ -131,9 +142,12 @@ def _bz2_size(data: bytes, level: int) -> int:
     return len(bz2.compress(data, level))
 
 
-# LZ4 frame levels: 0-2 are the fast compressor, 3-12 HC (higher clamp to 12).
-register(Compressor("lz4", 0, 0, 16, _lz4_size, extra="lz4"))
-register(Compressor("zstd", 3, -131072, 22, _zstd_size, extra="zstd"))
-register(Compressor("brotli", 11, 0, 11, _brotli_size, extra="brotli"))
+# LZ4 frame levels: below 3 the fast compressor (C engine "lz4"; a negative
+# level is acceleration 1 - level, capped by LZ4 at 65537), 3-16 HC through
+# the lz4 package (LZ4 clamps levels above 12 to 12).
+register(Compressor("lz4", 0, -65536, 16, _lz4_size, ("lz4",), extra="lz4",
+                    python_only_levels=tuple(range(3, 17)), module="lz4.frame"))
+register(Compressor("zstd", 3, -131072, 22, _zstd_size, extra="zstd", module="zstandard"))
+register(Compressor("brotli", 11, 0, 11, _brotli_size, extra="brotli", module="brotli"))
 register(Compressor("lzma", 6, 0, 9, _lzma_size))
 register(Compressor("bz2", 9, 1, 9, _bz2_size))

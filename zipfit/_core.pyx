@@ -6,6 +6,7 @@ engine context per worker thread while holding the GIL, runs the workers
 without the GIL, and turns C error codes into Python exceptions.  Every
 algorithm lives in csrc/.
 """
+import sys
 import threading
 
 import numpy as np
@@ -73,6 +74,7 @@ cdef extern from "zf.h" nogil:
 
     const zf_engine zf_engine_zlib
     const zf_engine zf_engine_deflate
+    const zf_engine zf_engine_lz4
     const char *zf_strerror(int code)
     const char *zf_zlib_runtime_version()
     void zf_job_init(zf_job *job)
@@ -101,12 +103,18 @@ cdef const zf_engine *_engine(str name) except NULL:
         return &zf_engine_zlib
     if name == "deflate":
         return &zf_engine_deflate
+    if name == "lz4" and name in ENGINES:
+        return &zf_engine_lz4
     raise ValueError(f"unknown engine {name!r}; available: {', '.join(ENGINES)}")
 
 
 #: C engines in this build: "deflate" is the size-only model of stock zlib
 #: (csrc/deflate_size.c), "zlib" runs the system zlib itself.
 ENGINES = ("deflate", "zlib")
+# "lz4": size-only LZ4 fast mode (csrc/lz4_size.c).  It reproduces LZ4's
+# 64-bit little-endian build, so it is offered only on such hosts.
+if sys.byteorder == "little" and sys.maxsize > 2 ** 32:
+    ENGINES += ("lz4",)
 
 
 cdef class _Spans:

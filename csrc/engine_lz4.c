@@ -1,0 +1,59 @@
+/*
+ * engine_lz4.c - the size-only LZ4 fast-mode engine (zf_engine_lz4).
+ *
+ * Exact len(lz4.frame.compress(x, compression_level=level)) for levels
+ * below 3 (LZ4's fast compressor) from the model in lz4_size.c.  Higher
+ * (HC) levels are not handled here: the registry sends them to the lz4
+ * package.
+ *
+ * One lzs_sizer per context (thread).  row_begin parses the source alone up
+ * to its pause; each pair appends the target and resumes from there, with
+ * the table writes rolled back afterwards.
+ */
+#include <stdlib.h>
+
+#include "lz4_size.h"
+#include "zf.h"
+
+static int rc_of(int r) {
+    return r == 0 ? ZF_OK : r == -1 ? ZF_ENOMEM : r == -2 ? ZF_ETOOBIG : ZF_EINVAL;
+}
+
+static int lctx_new(const zf_params *p, void **out) {
+    *out = NULL;
+    if (p->level >= 3)
+        return ZF_EINVAL; /* HC levels */
+    lzs_sizer *s = malloc(sizeof *s);
+    if (!s)
+        return ZF_ENOMEM;
+    if (lzs_init(s, p->level) != 0) {
+        free(s);
+        return ZF_ENOMEM;
+    }
+    *out = s;
+    return ZF_OK;
+}
+
+static void lctx_free(void *v) {
+    if (!v)
+        return;
+    lzs_free(v);
+    free(v);
+}
+
+static int lsize(void *ctx, const uint8_t *x, size_t n, uint64_t *out) {
+    return rc_of(lzs_size(ctx, x, n, out));
+}
+
+static int lrow(void *ctx, const uint8_t *src, size_t n) {
+    return rc_of(lzs_row_begin(ctx, src, n));
+}
+
+static int lpair(void *ctx, const void *tstate, const uint8_t *t, size_t n, uint64_t *out) {
+    (void)tstate;
+    return rc_of(lzs_pair(ctx, t, n, out));
+}
+
+const zf_engine zf_engine_lz4 = {
+    "lz4", lctx_new, lctx_free, NULL, NULL, lsize, lrow, lpair,
+};

@@ -1,0 +1,459 @@
+/*
+ * lz4_size.c - exact LZ4 frame lengths for the fast compressor, size only.
+ *
+ * See lz4_size.h for what is reproduced.  The block parse below follows
+ * LZ4 1.9.x's fast compressor step by step (its decisions, table updates
+ * and output accounting), written from the description in
+ * docs/exact-sizes.md, part B, and checked against python-lz4.
+ *
+ * One routine, run(), parses a block.  It is specialised at compile time by
+ *   u16     single-block mode: 8192 x u16 table, 4-byte hash, no distance
+ *           test; else linked mode: 4096 x u32 table, 5-byte hash, 64 KB
+ *           window;
+ *   checks  follow LZ4's output-budget checks (cap = n_b - 1) and stop
+ *           where it gives up; in single-block mode they are not needed,
+ *           since a block fails exactly when its full size is >= n_b;
+ *   prefix  parse a source x alone and pause at the last point where no
+ *           decision depends on bytes or length past x.  A decision that
+ *           would (a probe past mflimit, a match end at mflimit, a match
+ *           extension reaching matchlimit, a budget check failing with the
+ *           smallest possible budget) rolls back to the last safe point:
+ *           the start of the current probe or the end of the last match.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lz4_size.h"
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+#define T16_ENTRIES 8192u
+#define T32_ENTRIES 4096u
+#define TABLE_BYTES 16384u
+#define MINLEN 13u     /* blocks shorter than this are all literals */
+#define MAXDIST 65535u /* LZ4_DISTANCE_MAX */
+
+enum { RUN_DONE = 0, RUN_PAUSED = 1 };
+
+/* The hashes and reads assume a little-endian host, as LZ4's x86-64 build. */
+ALWAYS_INLINE uint32_t rd32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+ALWAYS_INLINE uint64_t rd64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+ALWAYS_INLINE uint32_t hash_at(const uint8_t *p, const int u16) {
+    if (u16)
+        return (rd32(p) * 2654435761u) >> 19;                       /* 13 bits, 4 bytes */
+    return (uint32_t)(((rd64(p) << 24) * 889523592379ull) >> 52);   /* 12 bits, 5 bytes */
+}
+
+/* Extra length bytes for a literal run or match code of v. */
+ALWAYS_INLINE uint32_t ext(uint32_t v) {
+    return v < 15 ? 0 : (v - 15) / 255 + 1;
+}
+
+/* Equal bytes of a[i] and c[i] for a + i < lim (c < a). */
+ALWAYS_INLINE uint32_t count_eq(const uint8_t *a, const uint8_t *c, const uint8_t *lim) {
+    const uint8_t *s = a;
+    while (a + 8 <= lim) {
+        uint64_t d = rd64(a) ^ rd64(c);
+        if (d)
+            return (uint32_t)(a - s) + ((uint32_t)__builtin_ctzll(d) >> 3);
+        a += 8;
+        c += 8;
+    }
+    while (a < lim && *a == *c) {
+        a++;
+        c++;
+    }
+    return (uint32_t)(a - s);
+}
+
+/*
+ * Parse block [bs, be) of b from *P.  Full runs return RUN_DONE with the
+ * block's compressed size in *res (0 when the budget checks failed).
+ * Prefix runs (be = end of x) return RUN_PAUSED with *P at the pause.
+ * log: full runs record the table indexes they write (count in *nlog).
+ */
+ALWAYS_INLINE int run(const uint8_t *b, uint32_t bs, uint32_t be, void *tab, lzs_pos *P,
+                      uint32_t nb0, uint32_t cap, uint16_t *log, uint32_t *nlog,
+                      uint32_t *res, const int u16, const int checks, const int prefix) {
+    uint16_t *T16 = (uint16_t *)tab;
+    uint32_t *T32 = (uint32_t *)tab;
+    uint32_t nl = log ? *nlog : 0;
+    /* prefix runs: writes since the last safe point, to roll back */
+    uint32_t u_idx[4], u_old[4];
+    int nu = 0;
+    lzs_pos safe = *P;
+    const uint32_t mfl = be - 11, mlim = be - 5;
+    uint32_t ip, anchor, fwd, step, nb, fh, cand, out;
+
+#define TGET(h) (u16 ? (uint32_t)T16[h] : T32[h])
+#define TSET(hh, v)                                                                        \
+    do {                                                                                   \
+        uint32_t h_ = (hh);                                                                \
+        if (prefix) {                                                                      \
+            u_idx[nu] = h_;                                                                \
+            u_old[nu] = TGET(h_);                                                          \
+            nu++;                                                                          \
+        } else if (log) {                                                                  \
+            log[nl & (LZS_LOGCAP - 1)] = (uint16_t)h_;                                     \
+            nl++;                                                                          \
+        }                                                                                  \
+        if (u16)                                                                           \
+            T16[h_] = (uint16_t)(v);                                                       \
+        else                                                                               \
+            T32[h_] = (v);                                                                 \
+    } while (0)
+
+    if (P->phase == LZS_SEARCH) {
+        fwd = P->fwd;
+        step = P->step;
+        nb = P->nb;
+        fh = P->fh;
+        anchor = P->anchor;
+        out = P->out;
+        goto probe;
+    }
+    if (P->phase == LZS_AFTER) {
+        ip = P->fwd;
+        anchor = P->anchor;
+        out = P->out;
+        goto after;
+    }
+    anchor = bs;
+    out = 0;
+    if (be - bs < MINLEN) {
+        if (prefix)
+            goto pause;
+        goto last;
+    }
+    TSET(hash_at(b + bs, u16), bs);
+    ip = bs + 1;
+    fh = hash_at(b + ip, u16);
+
+search:
+    fwd = ip;
+    step = 1;
+    nb = nb0;
+probe:
+    for (;;) {
+        if (prefix) {
+            safe = (lzs_pos){LZS_SEARCH, fwd, step, nb, fh, anchor, out};
+            nu = 0;
+        }
+        uint32_t h = fh, cur = fwd;
+        cand = TGET(h);
+        ip = fwd;
+        fwd += step;
+        step = nb >> 6;
+        nb++;
+        if (fwd > mfl) {
+            if (prefix)
+                goto pause;
+            goto last;
+        }
+        fh = hash_at(b + fwd, u16);
+        TSET(h, cur);
+        if (!u16 && cand + MAXDIST < cur)
+            continue;
+        if (rd32(b + cand) == rd32(b + ip))
+            break;
+    }
+    /* catch up backwards; the lower limit is the start of the input */
+    while (ip > anchor && cand > 0 && b[ip - 1] == b[cand - 1]) {
+        ip--;
+        cand--;
+    }
+    {
+        uint32_t L = ip - anchor;
+        if (checks && out + 1 + L + 8 + L / 255 > cap) {
+            if (prefix)
+                goto pause;
+            *res = 0;
+            goto done;
+        }
+        out += 1 + ext(L) + L;
+    }
+match:
+    out += 2;
+    {
+        uint32_t k = count_eq(b + ip + 4, b + cand + 4, b + mlim);
+        if (prefix && ip + 4 + k >= mlim)
+            goto pause;
+        if (checks && out + 6 + (k + 240) / 255 > cap) {
+            if (prefix)
+                goto pause;
+            *res = 0;
+            goto done;
+        }
+        out += ext(k);
+        ip += 4 + k;
+    }
+    anchor = ip;
+after:
+    if (prefix) {
+        safe = (lzs_pos){LZS_AFTER, ip, 0, 0, 0, anchor, out};
+        nu = 0;
+    }
+    if (ip >= mfl) {
+        if (prefix)
+            goto pause;
+        goto last;
+    }
+    TSET(hash_at(b + ip - 2, u16), ip - 2);
+    {
+        uint32_t h = hash_at(b + ip, u16);
+        cand = TGET(h);
+        TSET(h, ip);
+        if ((u16 || cand + MAXDIST >= ip) && rd32(b + cand) == rd32(b + ip)) {
+            out += 1;
+            goto match;
+        }
+    }
+    ip++;
+    fh = hash_at(b + ip, u16);
+    goto search;
+
+last: {
+    uint32_t R = be - anchor;
+    if (checks && out + R + 1 + (R + 240) / 255 > cap) {
+        *res = 0;
+        goto done;
+    }
+    *res = out + 1 + ext(R) + R;
+}
+done:
+    if (log)
+        *nlog = nl;
+    return RUN_DONE;
+
+pause:
+    while (nu > 0) {
+        nu--;
+        if (u16)
+            T16[u_idx[nu]] = (uint16_t)u_old[nu];
+        else
+            T32[u_idx[nu]] = u_old[nu];
+    }
+    *P = safe;
+    return RUN_PAUSED;
+#undef TGET
+#undef TSET
+}
+
+/* The four specialisations. */
+static uint32_t single_full(const uint8_t *b, uint32_t n, uint16_t *t, lzs_pos pos,
+                            uint32_t nb0, uint16_t *log, uint32_t *nlog) {
+    uint32_t res = 0;
+    run(b, 0, n, t, &pos, nb0, 0, log, nlog, &res, 1, 0, 0);
+    return res;
+}
+
+static void single_prefix(const uint8_t *b, uint32_t n, uint16_t *t, lzs_pos *pos, uint32_t nb0) {
+    uint32_t res;
+    run(b, 0, n, t, pos, nb0, 0, NULL, NULL, &res, 1, 0, 1);
+}
+
+static uint32_t linked_full(const uint8_t *b, uint32_t bs, uint32_t be, uint32_t *t, lzs_pos pos,
+                            uint32_t nb0) {
+    uint32_t res = 0;
+    run(b, bs, be, t, &pos, nb0, be - bs - 1, NULL, NULL, &res, 0, 1, 0);
+    return res;
+}
+
+static void linked_prefix(const uint8_t *b, uint32_t bs, uint32_t x_end, uint32_t *t,
+                          lzs_pos *pos, uint32_t nb0) {
+    uint32_t res;
+    /* the smallest budget any target can give this block */
+    run(b, bs, x_end, t, pos, nb0, x_end - bs - 1, NULL, NULL, &res, 0, 1, 1);
+}
+
+/* ---------------------------------------------------------------- frames */
+
+static const lzs_pos START = {LZS_START, 0, 0, 0, 0, 0, 0};
+
+ALWAYS_INLINE uint64_t frame_len(size_t n, uint64_t blocks) {
+    /* magic 4, FLG 1, BD 1, content size 8 (n > 0), HC 1, end mark 4 */
+    return n == 0 ? 11 : 19 + blocks;
+}
+
+/* Blocks from bs to n in linked mode, the first from *pos; table t as is. */
+static uint64_t linked_blocks(const uint8_t *b, size_t n, uint32_t bs, lzs_pos pos, uint32_t *t,
+                              uint32_t nb0) {
+    uint64_t sum = 0;
+    while (bs < n) {
+        uint32_t be = (n - bs > LZS_BLOCK) ? bs + LZS_BLOCK : (uint32_t)n;
+        uint32_t c = linked_full(b, bs, be, t, pos, nb0);
+        sum += 4 + (c ? c : be - bs);
+        pos = START;
+        bs = be;
+    }
+    return sum;
+}
+
+int lzs_acceleration(int level) {
+    if (level >= 0)
+        return 1;
+    if (level < -65536)
+        return 65537; /* LZ4_ACCELERATION_MAX */
+    return 1 - level;
+}
+
+int lzs_init(lzs_sizer *s, int level) {
+    memset(s, 0, sizeof *s);
+    s->nb0 = (uint32_t)lzs_acceleration(level) << 6;
+    s->t16 = calloc(T16_ENTRIES, sizeof *s->t16);
+    s->t16_row = calloc(T16_ENTRIES, sizeof *s->t16_row);
+    s->log = malloc(LZS_LOGCAP * sizeof *s->log);
+    s->t32 = calloc(T32_ENTRIES, sizeof *s->t32);
+    s->t32_row = calloc(T32_ENTRIES, sizeof *s->t32_row);
+    if (!s->t16 || !s->t16_row || !s->log || !s->t32 || !s->t32_row) {
+        lzs_free(s);
+        return -1;
+    }
+    s->t16_base = 1;
+    return 0;
+}
+
+void lzs_free(lzs_sizer *s) {
+    free(s->t16);
+    free(s->t16_row);
+    free(s->log);
+    free(s->t32);
+    free(s->t32_row);
+    free(s->buf);
+    memset(s, 0, sizeof *s);
+}
+
+/* Make t16 equal to the zero table (want 1) or to t16_row (want 2). */
+static void t16_make(lzs_sizer *s, int want) {
+    if (s->t16_base == want)
+        return;
+    if (want == 1)
+        memset(s->t16, 0, TABLE_BYTES);
+    else
+        memcpy(s->t16, s->t16_row, TABLE_BYTES);
+    s->t16_base = want;
+}
+
+/* Single-block frame of b[0..n) from pos over base table `want`. */
+static uint64_t single_frame(lzs_sizer *s, const uint8_t *b, uint32_t n, lzs_pos pos, int want) {
+    if (n == 0)
+        return frame_len(0, 0);
+    t16_make(s, want);
+    uint32_t nlog = 0;
+    uint32_t c = single_full(b, n, s->t16, pos, s->nb0, s->log, &nlog);
+    /* roll the table back to its base */
+    if (nlog > LZS_LOGCAP) {
+        s->t16_base = 0;
+    } else if (want == 1) {
+        for (uint32_t i = 0; i < nlog; i++)
+            s->t16[s->log[i]] = 0;
+    } else {
+        for (uint32_t i = 0; i < nlog; i++)
+            s->t16[s->log[i]] = s->t16_row[s->log[i]];
+    }
+    return frame_len(n, 4 + (uint64_t)(c < n ? c : n));
+}
+
+int lzs_size(lzs_sizer *s, const uint8_t *x, size_t n, uint64_t *out) {
+    if (n > LZS_MAX_INPUT)
+        return -2;
+    if (n <= LZS_BLOCK) {
+        *out = single_frame(s, x, (uint32_t)n, START, 1);
+        return 0;
+    }
+    memset(s->t32, 0, TABLE_BYTES);
+    *out = frame_len(n, linked_blocks(x, n, 0, START, s->t32, s->nb0));
+    return 0;
+}
+
+static int buf_reserve(lzs_sizer *s, size_t need) {
+    need += 16; /* slack for word reads */
+    if (need <= s->buf_cap)
+        return 0;
+    size_t c = s->buf_cap ? s->buf_cap : 4096;
+    while (c < need) {
+        if (c > SIZE_MAX / 2)
+            return -1;
+        c *= 2;
+    }
+    uint8_t *p = realloc(s->buf, c);
+    if (!p)
+        return -1;
+    s->buf = p;
+    s->buf_cap = c;
+    return 0;
+}
+
+int lzs_row_begin(lzs_sizer *s, const uint8_t *x, size_t n) {
+    s->row_set = 0;
+    if (n > LZS_MAX_INPUT)
+        return -2;
+    if (buf_reserve(s, n))
+        return -1;
+    if (n)
+        memcpy(s->buf, x, n);
+    s->x_len = n;
+    s->l_valid = 0;
+    s->s_pos = START;
+    if (n <= LZS_BLOCK) {
+        /* parse x alone on a zero table, keep the paused table */
+        t16_make(s, 1);
+        single_prefix(s->buf, (uint32_t)n, s->t16, &s->s_pos, s->nb0);
+        memcpy(s->t16_row, s->t16, TABLE_BYTES);
+        s->t16_base = 2;
+    }
+    s->row_set = 1;
+    return 0;
+}
+
+/* The linked-mode pause of x: blocks wholly inside x, then x's part of the next. */
+static void linked_pause(lzs_sizer *s) {
+    uint32_t X = (uint32_t)s->x_len;
+    uint32_t *t = s->t32_row;
+    memset(t, 0, TABLE_BYTES);
+    uint32_t bs = 0;
+    uint64_t sum = 0;
+    while (X - bs >= LZS_BLOCK) {
+        uint32_t c = linked_full(s->buf, bs, bs + LZS_BLOCK, t, START, s->nb0);
+        sum += 4 + (c ? c : LZS_BLOCK);
+        bs += LZS_BLOCK;
+    }
+    s->l_pos = START;
+    if (X > bs)
+        linked_prefix(s->buf, bs, X, t, &s->l_pos, s->nb0);
+    s->l_bs = bs;
+    s->l_sum = sum;
+    s->l_valid = 1;
+}
+
+int lzs_pair(lzs_sizer *s, const uint8_t *y, size_t m, uint64_t *out) {
+    if (!s->row_set)
+        return -3;
+    size_t X = s->x_len;
+    if (m > LZS_MAX_INPUT || X + m > LZS_MAX_INPUT)
+        return -2;
+    if (buf_reserve(s, X + m))
+        return -1;
+    if (m)
+        memcpy(s->buf + X, y, m);
+    size_t n = X + m;
+    if (n <= LZS_BLOCK) {
+        *out = single_frame(s, s->buf, (uint32_t)n, s->s_pos, 2);
+        return 0;
+    }
+    if (!s->l_valid)
+        linked_pause(s);
+    memcpy(s->t32, s->t32_row, TABLE_BYTES);
+    *out = frame_len(n, s->l_sum + linked_blocks(s->buf, n, s->l_bs, s->l_pos, s->t32, s->nb0));
+    return 0;
+}

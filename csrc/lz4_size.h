@@ -1,0 +1,97 @@
+/*
+ * lz4_size.h - exact LZ4 frame lengths, LZ4's fast compressor, size only.
+ *
+ * Reproduces len(lz4.frame.compress(x, compression_level=level)) of
+ * python-lz4 4.x (bundled LZ4 1.9.x, 64-bit little-endian build) with its
+ * default frame settings, for the levels that LZ4F maps to the fast
+ * compressor: level < 3, acceleration = level < 0 ? 1 - level : 1.  Nothing
+ * is written out: the parse is followed and its output bytes are counted.
+ *
+ * Frame (no checksums, 64 KB blocks, content size stored when n > 0):
+ *   len = 11 + 8*[n > 0] + sum over blocks of (4 + block bytes)
+ * n <= 65536: one independent block, 16-bit table, 4-byte hash.
+ * n >  65536: linked 64 KB blocks on one 32-bit table, 5-byte hash; a
+ *             block that does not fit in n_b - 1 bytes is stored raw and
+ *             stops updating the table where LZ4 gave up.
+ *
+ * Pairs x ⊕ y: lzs_row_begin parses x once up to the last point where
+ * nothing depends on bytes or length past x ("the pause"), and
+ * lzs_pair resumes from that pause with y appended.  Table writes made by a
+ * pair are logged and rolled back, so the paused table is reused as is.
+ *
+ * A sizer is single-threaded; use one per thread.
+ */
+#ifndef LZ4_SIZE_H
+#define LZ4_SIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LZS_BLOCK 65536u
+/* Largest input accepted: LZ4 renormalises its indexes past 2 GB. */
+#define LZS_MAX_INPUT ((size_t)1 << 30)
+/* Table writes logged per run before a full table copy is cheaper. */
+#define LZS_LOGCAP 8192u
+
+/* Where a block's parse stands. */
+enum { LZS_START = 0, LZS_SEARCH = 1, LZS_AFTER = 2 };
+
+typedef struct lzs_pos {
+    uint32_t phase;  /* LZS_START, LZS_SEARCH (before a probe), LZS_AFTER (after a match) */
+    uint32_t fwd;    /* SEARCH: position of the next probe; AFTER: end of the match */
+    uint32_t step;   /* SEARCH: advance after this probe */
+    uint32_t nb;     /* SEARCH: probe counter (acceleration << 6 at a search start) */
+    uint32_t fh;     /* SEARCH: hash of fwd */
+    uint32_t anchor; /* first byte not yet emitted */
+    uint32_t out;    /* bytes emitted in this block so far */
+} lzs_pos;
+
+typedef struct lzs_sizer {
+    uint32_t nb0; /* acceleration << 6 */
+
+    /* single-block mode (n <= 64 KB) */
+    uint16_t *t16;      /* working table */
+    uint16_t *t16_row;  /* the row's paused table */
+    int t16_base;       /* what t16 equals: 0 unknown, 1 all zero, 2 t16_row */
+    uint16_t *log;      /* indexes written by the current run (mod LZS_LOGCAP) */
+
+    /* linked mode (n > 64 KB) */
+    uint32_t *t32;
+    uint32_t *t32_row;
+
+    /* the current row: x in buf[0..x_len), the target appended after it */
+    uint8_t *buf;
+    size_t buf_cap;
+    size_t x_len;
+    int row_set;
+    lzs_pos s_pos;          /* single mode: x's paused parse */
+    int l_valid;            /* linked mode pause computed (lazily) */
+    uint32_t l_bs;          /* start of the block holding the x/y seam */
+    uint64_t l_sum;         /* sum of (4 + size) of the blocks before it */
+    lzs_pos l_pos;          /* x's paused parse inside that block */
+} lzs_sizer;
+
+/* Acceleration for a python-lz4 frame level below 3 (as LZ4F computes it). */
+int lzs_acceleration(int level);
+
+/* 0 on success, -1 on allocation failure. level must be < 3. */
+int lzs_init(lzs_sizer *s, int level);
+void lzs_free(lzs_sizer *s);
+
+/* Frame length of x[0..n).  Returns 0, or -1 (no memory), -2 (too big). */
+int lzs_size(lzs_sizer *s, const uint8_t *x, size_t n, uint64_t *out);
+
+/* Start pairs with source x (copied).  Same return codes. */
+int lzs_row_begin(lzs_sizer *s, const uint8_t *x, size_t n);
+
+/* Frame length of x ⊕ y for the row's x.  Same return codes. */
+int lzs_pair(lzs_sizer *s, const uint8_t *y, size_t m, uint64_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LZ4_SIZE_H */
