@@ -245,6 +245,12 @@ def alignment(sources: Iterable[Text], targets: Iterable[Text], *,
 
 # ----------------------------------------------------------------- scorer
 
+def _similarity_mean(d: np.ndarray) -> np.ndarray:
+    """align = mean_j (1 - NCD), summed as the official package does (np.mean of
+    the similarities), so scores are bit-identical to its scores."""
+    return np.mean(1.0 - d, axis=1)
+
+
 class _Scorer:
     """Targets prepared once; scores batches of sources against them."""
 
@@ -271,7 +277,7 @@ class _Scorer:
         for lo in range(0, len(sources), CHUNK_DOCS):
             chunk = sources[lo:lo + CHUNK_DOCS]
             d = self.ncd(chunk)
-            out[lo:lo + len(chunk)] = 1.0 - d.mean(axis=1)
+            out[lo:lo + len(chunk)] = _similarity_mean(d)
             if progress is not None:
                 progress(len(chunk))
         return out
@@ -369,3 +375,22 @@ class ZipFit:
     def select(self, sources: Iterable[Text], k: int) -> Selection:
         """The ``k`` best-aligned sources, best first, ties by lower index."""
         return top_k(self.score(sources), k)
+
+    def select_iter(self, sources: Iterable[Any], k: Optional[int] = None, *,
+                    budget_tokens: Optional[int] = None,
+                    budget_bytes: Optional[int] = None, text_field: str = "text",
+                    chunk_size: int = CHUNK_DOCS,
+                    progress: Optional[Callable[[int], None]] = None) -> Any:
+        """Select from any iterable (str, bytes or dicts) in bounded memory.
+
+        Scores ``chunk_size`` documents at a time and keeps only the best in
+        a heap.  ``k`` and/or a budget (``budget_tokens``: whitespace tokens,
+        ``budget_bytes``: UTF-8 bytes; the longest run of best documents that
+        fits) limit the selection.  Dicts give their text by ``text_field``
+        (dotted paths walk nested objects).  Returns a ``StreamSelection``:
+        ``indices``, ``scores`` and the selected ``items``, best first.
+        """
+        from ._select import select_iter
+        return select_iter(self, sources, k, budget_tokens=budget_tokens,
+                           budget_bytes=budget_bytes, text_field=text_field,
+                           chunk_size=chunk_size, progress=progress)
