@@ -64,35 +64,50 @@ static inline unsigned static_lit_len(unsigned sym) {
 
 #define HEAP_SIZE (2 * DS_L_CODES + 1)
 
-/* One Huffman tree as zlib builds it; only lengths and costs are kept. */
+/*
+ * One Huffman tree as zlib builds it; only lengths and costs are kept.
+ * Heap entries are packed as freq << 16 | depth << 10 | node, so zlib's
+ * order "freq, then depth, ties count as smaller" is (a >> 10) <= (b >> 10).
+ * A block has at most 16384 symbols, so freq < 2^15 and a Huffman tree of
+ * that weight is less than 32 levels deep.
+ */
 typedef struct tree_work {
     uint32_t freq[HEAP_SIZE];
     uint16_t dad[HEAP_SIZE];
     uint16_t len[HEAP_SIZE];
-    uint8_t depth[HEAP_SIZE];
-    int heap[HEAP_SIZE];
-    int heap_len, heap_max;
+    uint32_t heap[HEAP_SIZE + 1];
 } tree_work;
 
 enum { KIND_LIT, KIND_DIST, KIND_BL };
 
-static inline int before(const tree_work *w, int a, int b) {
-    return w->freq[a] < w->freq[b] || (w->freq[a] == w->freq[b] && w->depth[a] <= w->depth[b]);
-}
+#define NODE_BITS 10
+#define DEPTH_BITS 6
+#define PACK(f, d, n) (((uint32_t)(f) << (DEPTH_BITS + NODE_BITS)) | ((uint32_t)(d) << NODE_BITS) | (uint32_t)(n))
+#define P_NODE(v) ((int)((v) & ((1u << NODE_BITS) - 1)))
+#define P_DEPTH(v) (((v) >> NODE_BITS) & ((1u << DEPTH_BITS) - 1))
+#define P_FREQ(v) ((v) >> (DEPTH_BITS + NODE_BITS))
+#define P_KEY(v) ((v) >> NODE_BITS)
 
-static void sift_down(tree_work *w, int k) {
-    int v = w->heap[k];
-    int j = k << 1;
-    while (j <= w->heap_len) {
-        if (j < w->heap_len && before(w, w->heap[j + 1], w->heap[j]))
-            j++;
-        if (before(w, v, w->heap[j]))
+/* zlib's pqdownheap: ties count as smaller, right child only if smaller. */
+static inline void sift_down(uint32_t *heap, int heap_len, int k) {
+    uint32_t v = heap[k], vk = P_KEY(v);
+    for (;;) {
+        int j = k << 1;
+        if (j > heap_len)
             break;
-        w->heap[k] = w->heap[j];
+        uint32_t c = heap[j];
+        if (j < heap_len) {
+            uint32_t r = heap[j + 1];
+            int right = P_KEY(r) <= P_KEY(c);
+            c = right ? r : c;
+            j += right;
+        }
+        if (vk <= P_KEY(c))
+            break;
+        heap[k] = c;
         k = j;
-        j <<= 1;
     }
-    w->heap[k] = v;
+    heap[k] = v;
 }
 
 static inline unsigned sym_extra(int kind, int n) {
@@ -116,51 +131,50 @@ static inline unsigned sym_static_len(int kind, int n) {
  */
 static int build_tree(tree_work *w, int elems, int maxlen, int kind, int64_t *opt,
                       int64_t *stat) {
-    int max_code = -1;
-    w->heap_len = 0;
-    w->heap_max = HEAP_SIZE;
+    uint32_t *heap = w->heap;
+    int max_code = -1, heap_len = 0, heap_max = HEAP_SIZE;
     for (int n = 0; n < elems; n++) {
         if (w->freq[n]) {
-            w->heap[++w->heap_len] = max_code = n;
-            w->depth[n] = 0;
+            heap[++heap_len] = PACK(w->freq[n], 0, n);
+            max_code = n;
         } else {
             w->len[n] = 0;
         }
     }
-    while (w->heap_len < 2) {
-        int node = w->heap[++w->heap_len] = (max_code < 2 ? ++max_code : 0);
+    while (heap_len < 2) {
+        int node = max_code < 2 ? ++max_code : 0;
         w->freq[node] = 1;
-        w->depth[node] = 0;
+        heap[++heap_len] = PACK(1, 0, node);
         *opt -= 1;
         if (kind != KIND_BL)
             *stat -= sym_static_len(kind, node);
     }
-    for (int k = w->heap_len / 2; k >= 1; k--)
-        sift_down(w, k);
+    for (int k = heap_len / 2; k >= 1; k--)
+        sift_down(heap, heap_len, k);
 
     int node = elems;
     do {
-        int n = w->heap[1];
-        w->heap[1] = w->heap[w->heap_len--];
-        sift_down(w, 1);
-        int m = w->heap[1];
-        w->heap[--w->heap_max] = n;
-        w->heap[--w->heap_max] = m;
-        w->freq[node] = w->freq[n] + w->freq[m];
-        w->depth[node] = (uint8_t)((w->depth[n] >= w->depth[m] ? w->depth[n] : w->depth[m]) + 1);
-        w->dad[n] = w->dad[m] = (uint16_t)node;
-        w->heap[1] = node++;
-        sift_down(w, 1);
-    } while (w->heap_len >= 2);
-    w->heap[--w->heap_max] = w->heap[1];
+        uint32_t n = heap[1];
+        heap[1] = heap[heap_len--];
+        sift_down(heap, heap_len, 1);
+        uint32_t m = heap[1];
+        heap[--heap_max] = n;
+        heap[--heap_max] = m;
+        unsigned dn = P_DEPTH(n), dm = P_DEPTH(m);
+        w->dad[P_NODE(n)] = w->dad[P_NODE(m)] = (uint16_t)node;
+        heap[1] = PACK(P_FREQ(n) + P_FREQ(m), (dn >= dm ? dn : dm) + 1, node);
+        node++;
+        sift_down(heap, heap_len, 1);
+    } while (heap_len >= 2);
+    heap[--heap_max] = heap[1];
 
     /* Bit lengths, clamped at maxlen. */
     int bl_count[16] = {0};
     int overflow = 0;
-    w->len[w->heap[w->heap_max]] = 0;
+    w->len[P_NODE(heap[heap_max])] = 0;
     int h;
-    for (h = w->heap_max + 1; h < HEAP_SIZE; h++) {
-        int n = w->heap[h];
+    for (h = heap_max + 1; h < HEAP_SIZE; h++) {
+        int n = P_NODE(heap[h]);
         int bits = w->len[w->dad[n]] + 1;
         if (bits > maxlen) {
             bits = maxlen;
@@ -191,7 +205,7 @@ static int build_tree(tree_work *w, int elems, int maxlen, int kind, int64_t *op
     for (int bits = maxlen; bits != 0; bits--) {
         int n = bl_count[bits];
         while (n != 0) {
-            int m = w->heap[--h];
+            int m = P_NODE(heap[--h]);
             if (m > max_code)
                 continue;
             if (w->len[m] != bits) {
@@ -505,10 +519,61 @@ static inline __attribute__((always_inline)) void run_fast(const ds_cfg *c, ds_s
     st->strstart = s;
 }
 
+/*
+ * longest_match for a target position i (absolute s = tpos + i) in fast
+ * mode: the target's own candidates come from T's records, then the
+ * source's chain (in the tables) is walked with the budget left.
+ */
+static inline uint32_t longest_match_target(const ds_cfg *c, const ds_tables *t,
+                                            const uint8_t *buf, uint32_t s, uint32_t i,
+                                            uint32_t lookahead, uint32_t prev_length,
+                                            uint32_t *match_start, const ds_target *T,
+                                            uint32_t tpos) {
+    uint32_t chain = c->chain, best = prev_length, nice = c->nice;
+    if (prev_length >= c->good)
+        chain >>= 2;
+    if (nice > lookahead)
+        nice = lookahead;
+    uint32_t maxlen = lookahead < 258 ? lookahead : 258;
+    if (best >= maxlen)
+        return best <= lookahead ? best : lookahead;
+    const ds_rec *r = T->rec + T->rec_off[i], *re = T->rec + T->rec_off[i + 1];
+    for (; r < re && r->idx < chain; r++) {
+        if (r->len > best) {
+            best = r->len;
+            *match_start = tpos + r->pos;
+            if (best >= nice || best >= maxlen)
+                return best;
+        }
+    }
+    uint32_t k = T->count[i];
+    if (k >= chain)
+        return best;
+    chain -= k;
+    uint32_t cur = t->head[T->hash[i]];
+    if (cur == 0) /* NIL; base is 0 in fast mode */
+        return best;
+    const uint8_t *scan = buf + s;
+    do {
+        const uint8_t *m = buf + cur;
+        if (m[best] == scan[best] && m[0] == scan[0] && m[1] == scan[1]) {
+            uint32_t len = common_len(scan, m, maxlen);
+            if (len > best) {
+                *match_start = cur;
+                best = len;
+                if (len >= nice || len >= maxlen)
+                    break;
+            }
+        }
+    } while ((cur = t->prev[cur & (DS_WSIZE - 1)]) != 0 && --chain != 0);
+    return best;
+}
+
 static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_state *st,
                                                            ds_tables *t, const uint8_t *buf,
                                                            uint32_t n, uint32_t stop,
-                                                           int logging) {
+                                                           int logging, const ds_target *T,
+                                                           uint32_t tpos) {
     uint32_t s = st->strstart;
     uint32_t match_length = st->match_length, match_start = st->match_start;
     int match_available = st->match_available;
@@ -524,13 +589,22 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
         if (lookahead == 0)
             break;
         uint32_t hh = 0;
-        if (lookahead >= 3)
-            hh = insert_pos(t, buf, s, logging);
+        int in_target = T && s >= tpos;
+        if (lookahead >= 3) {
+            if (!in_target)
+                hh = insert_pos(t, buf, s, logging);
+            else /* any candidate at all: target or source (base is 0) */
+                hh = T->count[s - tpos] ? s - 1 : t->head[T->hash[s - tpos]];
+        }
         uint32_t prev_length = match_length, prev_match = match_start;
         match_length = 2;
         if (hh > st->base && prev_length < c->lazy && s - hh <= DS_MAX_DIST) {
-            match_length = longest_match(c, t->prev, buf, s, st->base, hh, lookahead, prev_length,
-                                         &match_start);
+            if (in_target)
+                match_length = longest_match_target(c, t, buf, s, s - tpos, lookahead, prev_length,
+                                                    &match_start, T, tpos);
+            else
+                match_length = longest_match(c, t->prev, buf, s, st->base, hh, lookahead,
+                                             prev_length, &match_start);
             if (match_length == 3 && s - match_start > 4096)
                 match_length = 2;
         }
@@ -540,6 +614,8 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
             uint32_t last = s + prev_length - 2;
             if (last > max_insert)
                 last = max_insert;
+            if (T && last >= tpos)
+                last = tpos - 1; /* target positions stay out of the tables */
             for (uint32_t q = s + 1; q <= last; q++)
                 insert_pos(t, buf, q, logging);
             s = s - 1 + prev_length;
@@ -575,9 +651,9 @@ int ds_run(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint
         return -1;
     if (c->slow) {
         if (logging)
-            run_slow(c, st, t, buf, n, stop, 1);
+            run_slow(c, st, t, buf, n, stop, 1, NULL, 0);
         else
-            run_slow(c, st, t, buf, n, stop, 0);
+            run_slow(c, st, t, buf, n, stop, 0, NULL, 0);
     } else {
         if (logging)
             run_fast(c, st, t, buf, n, stop, 1);
@@ -585,4 +661,101 @@ int ds_run(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint
             run_fast(c, st, t, buf, n, stop, 0);
     }
     return 0;
+}
+
+int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint32_t tpos,
+                  const ds_target *T) {
+    if (st->done)
+        return 0;
+    uint32_t n = tpos + T->n;
+    if (t->logging) {
+        uint32_t from = st->strstart < tpos ? st->strstart : tpos;
+        if (ds_tables_reserve_log(t, t->log_len + 2 * (size_t)(tpos - from) + 8))
+            return -1;
+        run_slow(c, st, t, buf, n, UINT32_MAX, 1, T, tpos);
+    } else {
+        run_slow(c, st, t, buf, n, UINT32_MAX, 0, T, tpos);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ targets */
+
+void ds_target_free(ds_target *T) {
+    free(T->hash);
+    free(T->count);
+    free(T->rec_off);
+    free(T->rec);
+    memset(T, 0, sizeof *T);
+}
+
+/* Grow the record array; 0 or -1. */
+static int rec_reserve(ds_target *T, size_t *cap, size_t need) {
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap * 2;
+    ds_rec *p = realloc(T->rec, c * sizeof *p);
+    if (!p)
+        return -1;
+    T->rec = p;
+    *cap = c;
+    return 0;
+}
+
+int ds_target_build(ds_target *T, const uint8_t *t, uint32_t n) {
+    memset(T, 0, sizeof *T);
+    T->n = n;
+    uint32_t npos = n >= 3 ? n - 2 : 0; /* positions with a hash */
+    T->hash = malloc((npos + 1) * sizeof *T->hash);
+    T->count = malloc((npos + 1) * sizeof *T->count);
+    T->rec_off = malloc((npos + 2) * sizeof *T->rec_off);
+    uint32_t *head = calloc(DS_HASH_SIZE, sizeof *head); /* 1 + position, 0 = none */
+    uint32_t *prev = malloc((npos + 1) * sizeof *prev);
+    uint16_t *cnt = calloc(DS_HASH_SIZE, sizeof *cnt);
+    size_t cap = 2 * (size_t)npos + 16, nrec = 0;
+    T->rec = malloc(cap * sizeof *T->rec);
+    int rc = 0;
+    if (!T->hash || !T->count || !T->rec_off || !head || !prev || !cnt || !T->rec) {
+        rc = -1;
+        goto done;
+    }
+    for (uint32_t i = 0; i < npos; i++) {
+        uint32_t h = hash3(t + i);
+        T->hash[i] = (uint16_t)h;
+        T->count[i] = cnt[h];
+        if (cnt[h] < UINT16_MAX)
+            cnt[h]++;
+        T->rec_off[i] = (uint32_t)nrec;
+        uint32_t lookahead = n - i;
+        uint32_t maxlen = lookahead < 258 ? lookahead : 258;
+        uint32_t best = 0, idx = 0;
+        /* Chains never hold more than 4096 useful entries (level 9's budget). */
+        for (uint32_t j1 = head[h]; j1 && idx < 4096 && best < maxlen; j1 = prev[j1 - 1], idx++) {
+            uint32_t j = j1 - 1;
+            if (t[j] != t[i] || t[j + 1] != t[i + 1])
+                continue; /* hash collision: length < 3, never a match */
+            uint32_t len = common_len(t + i, t + j, maxlen);
+            if (len > best) {
+                if (rec_reserve(T, &cap, nrec + 1)) {
+                    rc = -1;
+                    goto done;
+                }
+                T->rec[nrec].idx = (uint16_t)idx;
+                T->rec[nrec].len = (uint16_t)len;
+                T->rec[nrec].pos = j;
+                nrec++;
+                best = len;
+            }
+        }
+        prev[i] = head[h];
+        head[h] = i + 1;
+    }
+    T->rec_off[npos] = (uint32_t)nrec;
+done:
+    free(head);
+    free(prev);
+    free(cnt);
+    if (rc)
+        ds_target_free(T);
+    return rc;
 }

@@ -96,6 +96,46 @@ void ds_state_init(ds_state *st);
 int ds_run(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint32_t n,
            uint32_t stop);
 
+/*
+ * Per-target precomputation for levels 4-9 (deflate_slow inserts every
+ * position, so a target position's hash chain is: the earlier target
+ * positions with the same hash, then the source's).  For each target
+ * position i the chain part inside the target is summarised by its
+ * "records": the candidates whose match length beats every candidate
+ * before them in chain order, with their chain index.  A search with any
+ * starting best, chain budget and nice length only needs these records.
+ * Valid when source + target fit before the first MAX_DIST limit
+ * (ds_target_usable).
+ */
+typedef struct ds_rec {
+    uint16_t idx; /* chain index (0 = first candidate) */
+    uint16_t len; /* match length, capped at min(258, lookahead) */
+    uint32_t pos; /* candidate position, relative to the target */
+} ds_rec;
+
+typedef struct ds_target {
+    uint32_t n;
+    uint16_t *hash;    /* hash of t[i..i+2], i <= n-3 */
+    uint16_t *count;   /* same-hash target positions before i (capped) */
+    uint32_t *rec_off; /* records of i: rec[rec_off[i] .. rec_off[i+1]) */
+    ds_rec *rec;
+} ds_target;
+
+#define DS_TARGET_MAX 16384u /* larger targets get no precomputation */
+#define DS_FAST_TOTAL 32000u /* source + target at most this: fast path */
+
+int ds_target_build(ds_target *T, const uint8_t *t, uint32_t n);
+void ds_target_free(ds_target *T);
+
+/*
+ * Like ds_run from a paused state to the end, for buf = source ⊕ target
+ * with the target starting at tpos and T built from it (levels 4-9 only,
+ * tpos + T->n <= DS_FAST_TOTAL).  Target positions are not inserted in
+ * the tables; their own candidates come from T.
+ */
+int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint32_t tpos,
+                  const ds_target *T);
+
 /* Deflate stream length in bytes of a finished parse. */
 static inline uint64_t ds_stream_bytes(const ds_state *st) { return (st->bits + 7) >> 3; }
 

@@ -15,8 +15,10 @@
  * state, resumes the parse to the end with every hash-table write logged,
  * and rolls the tables back to the paused state afterwards.
  *
- * Target states (target_new) hold per-target work that does not depend on
- * the source; see deflate_pair.c notes in docs/engine.md.
+ * Target states (target_new, levels 4-9, targets up to DS_TARGET_MAX
+ * bytes) hold each target position's own hash-chain summary (ds_target);
+ * with one, a pair only walks the source's part of each chain.  See
+ * docs/engine.md.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -163,9 +165,30 @@ static int drow_begin(void *v, const uint8_t *src, size_t n) {
     return prepare_row(c);
 }
 
+static void dtarget_free(void *state) {
+    if (state) {
+        ds_target_free(state);
+        free(state);
+    }
+}
+
+static int dtarget_new(const zf_params *p, const uint8_t *t, size_t n, void **state) {
+    *state = NULL;
+    if (p->level < 4 || p->level > 9 || n > DS_TARGET_MAX)
+        return ZF_OK; /* no precomputation: pairs take the general path */
+    ds_target *T = malloc(sizeof *T);
+    if (!T)
+        return ZF_ENOMEM;
+    if (ds_target_build(T, t, (uint32_t)n) != 0) {
+        free(T);
+        return ZF_ENOMEM;
+    }
+    *state = T;
+    return ZF_OK;
+}
+
 static int dpair(void *v, const void *tstate, const uint8_t *t, size_t n, uint64_t *out) {
     dctx *c = v;
-    (void)tstate;
     if (c->zctx)
         return zf_engine_zlib.pair(c->zctx, tstate, t, n, out);
     if (n > DS_MAX_INPUT - c->src_len)
@@ -180,7 +203,12 @@ static int dpair(void *v, const void *tstate, const uint8_t *t, size_t n, uint64
         memcpy(c->cat + c->src_len, t, n);
     ds_state st = c->row;
     c->tab.logging = 1;
-    if (ds_run(&c->cfg, &st, &c->tab, c->cat, total, UINT32_MAX) != 0) {
+    const ds_target *T = tstate;
+    if (T && c->cfg.slow && T->n == n && total <= DS_FAST_TOTAL)
+        rc = ds_run_target(&c->cfg, &st, &c->tab, c->cat, c->src_len, T);
+    else
+        rc = ds_run(&c->cfg, &st, &c->tab, c->cat, total, UINT32_MAX);
+    if (rc != 0) {
         ds_tables_undo_to(&c->tab, c->row_mark);
         return ZF_ENOMEM;
     }
@@ -190,5 +218,5 @@ static int dpair(void *v, const void *tstate, const uint8_t *t, size_t n, uint64
 }
 
 const zf_engine zf_engine_deflate = {
-    "deflate", dctx_new, dctx_free, NULL, NULL, dsize, drow_begin, dpair,
+    "deflate", dctx_new, dctx_free, dtarget_new, dtarget_free, dsize, drow_begin, dpair,
 };

@@ -281,10 +281,55 @@ int main(int argc, char **argv) {
                 }
             }
             int level = 1 + (int)rndn(9);
-            if (check_row(level, (int)rndn(3), x, ns, tg, nt, ntg, NULL, gname[kind]))
+            zf_params prm = {level, (int)rndn(3)};
+            void *ts[6] = {0};
+            for (int j = 0; j < ntg; j++)
+                if (zf_engine_deflate.target_new(&prm, tg[j], nt[j], &ts[j]) != ZF_OK)
+                    abort();
+            int bad = check_row(level, prm.wrapper, x, ns, tg, nt, ntg, ts, gname[kind]);
+            if (!bad) /* the same row again without target states */
+                bad = check_row(level, prm.wrapper, x, ns, tg, nt, ntg, NULL, gname[kind]);
+            for (int j = 0; j < ntg; j++)
+                zf_engine_deflate.target_free(ts[j]);
+            if (bad)
                 goto out;
         }
         printf("pairs  %-7s %6ld cases ok\n", "mixed", n_cases - before);
+    }
+    /* 3. small realistic pairs (the common case): text rows, many targets */
+    {
+        long before = n_cases;
+        enum { NT = 24 };
+        static uint8_t *tg[NT];
+        size_t nt[NT];
+        for (int j = 0; j < NT; j++)
+            tg[j] = malloc(4096);
+        for (int it = 0; it < 40 * scale; it++) {
+            int kind = rnd() % 4 ? G_TEXT : (int)rndn(G_NGEN);
+            size_t ns = rndn(rnd() & 1 ? 1100 : 3000);
+            gen(kind, x, ns);
+            for (int j = 0; j < NT; j++) {
+                nt[j] = rndn(rnd() & 1 ? 1600 : 4000);
+                gen(rnd() % 4 ? G_TEXT : (int)rndn(G_NGEN), tg[j], nt[j]);
+                if (ns && nt[j] && rnd() % 3 == 0) {
+                    size_t off = rndn(ns), l = rndn(nt[j]), at = rndn(nt[j]);
+                    for (size_t k = 0; k < l && off + k < ns && at + k < nt[j]; k++)
+                        tg[j][at + k] = x[off + k];
+                }
+            }
+            int level = 1 + it % 9;
+            zf_params prm = {level, (int)rndn(3)};
+            void *ts[NT] = {0};
+            for (int j = 0; j < NT; j++)
+                if (zf_engine_deflate.target_new(&prm, tg[j], nt[j], &ts[j]) != ZF_OK)
+                    abort();
+            int bad = check_row(level, prm.wrapper, x, ns, tg, nt, NT, ts, "small");
+            for (int j = 0; j < NT; j++)
+                zf_engine_deflate.target_free(ts[j]);
+            if (bad)
+                goto out;
+        }
+        printf("pairs  %-7s %6ld cases ok\n", "small", n_cases - before);
     }
 out:
     printf("%ld cases, %ld mismatches\n", n_cases, n_fail);
