@@ -48,12 +48,17 @@ except ImportError as exc:  # pragma: no cover - exercised only without dask
 from . import _api
 from ._api import Text, ZipFit
 
-__all__ = ["score", "select", "SCORE_COLUMN", "INDEX_COLUMN", "run_cli_select"]
+__all__ = ["score", "select", "read_documents", "run_cli_select",
+           "SCORE_COLUMN", "INDEX_COLUMN", "ERROR_COLUMN"]
 
 #: name of the score column / of the lazy score Series
 SCORE_COLUMN = "zipfit_score"
 #: name of the column holding a row's global position in the input
 INDEX_COLUMN = "zipfit_index"
+#: rows whose value here is not null are bad records: select() skips them
+#: (they get no position), counts them and reports the first few messages
+ERROR_COLUMN = "zipfit_error"
+_KEEP_ERRORS = 5
 
 #: partial results combined per task in the tree reduction of ``select``
 _FAN_IN = 8
@@ -242,8 +247,15 @@ def _order(scores: np.ndarray, pid: np.ndarray, pos: np.ndarray) -> np.ndarray:
 
 def _part_select(part: "pd.DataFrame", pid: int, spec: _Targets, text_column: str,
                  k: Optional[int], budget: Optional[int], unit: str,
-                 keep_scores: bool) -> Tuple[int, int, "pd.DataFrame", Any]:
+                 keep_scores: bool) -> Tuple[int, int, "pd.DataFrame", Any, Dict[str, Any]]:
     what = f"text column {text_column!r}"
+    stats: Dict[str, Any] = {"skipped": 0, "errors": []}
+    if ERROR_COLUMN in part.columns:
+        bad = part[ERROR_COLUMN].notna().to_numpy()
+        if bad.any():
+            stats["skipped"] = int(bad.sum())
+            stats["errors"] = part[ERROR_COLUMN][bad].iloc[:_KEEP_ERRORS].tolist()
+            part = part[~bad]
     texts = _texts_of(part[text_column], what)
     scores = spec.scorer().score(texts)
     n = len(texts)
@@ -260,31 +272,40 @@ def _part_select(part: "pd.DataFrame", pid: int, spec: _Targets, text_column: st
     out[_POS] = chosen.astype(np.int64)
     if costs is not None:
         out["__zipfit_cost"] = costs[:m]
-    return pid, n, out, (scores if keep_scores else None)
+    return pid, n, out, (scores if keep_scores else None), stats
 
 
-def _combine(parts: Sequence[Tuple[Dict[int, int], "pd.DataFrame", Dict[int, Any]]],
+def _merge_stats(stats: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    errors: List[str] = []
+    for st in stats:
+        errors += st["errors"][:_KEEP_ERRORS - len(errors)]
+    return {"skipped": sum(st["skipped"] for st in stats), "errors": errors}
+
+
+def _combine(parts: Sequence[Tuple[Dict[int, int], "pd.DataFrame", Dict[int, Any],
+                                   Dict[str, Any]]],
              k: Optional[int], budget: Optional[int]):
     lengths: Dict[int, int] = {}
     all_scores: Dict[int, Any] = {}
-    for ln, _, sc in parts:
+    for ln, _, sc, _ in parts:
         lengths.update(ln)
         all_scores.update(sc)
-    frames = [f for _, f, _ in parts]
+    stats = _merge_stats([p[3] for p in parts])
+    frames = [f for _, f, _, _ in parts]
     df = pd.concat(frames) if len(frames) > 1 else frames[0]
     order = _order(df[SCORE_COLUMN].to_numpy(), df[_PID].to_numpy(), df[_POS].to_numpy())
     costs = df["__zipfit_cost"].to_numpy()[order] if budget is not None else None
     m = _keep(len(order), costs, k, budget)
-    return lengths, df.iloc[order[:m]], all_scores
+    return lengths, df.iloc[order[:m]], all_scores, stats
 
 
-def _leaf(result: Tuple[int, int, "pd.DataFrame", Any]):
-    pid, n, df, sc = result
-    return {pid: n}, df, ({pid: sc} if sc is not None else {})
+def _leaf(result: Tuple[int, int, "pd.DataFrame", Any, Dict[str, Any]]):
+    pid, n, df, sc, stats = result
+    return {pid: n}, df, ({pid: sc} if sc is not None else {}), stats
 
 
 def _finish(combined, k: Optional[int], budget: Optional[int], columns: List[str]):
-    lengths, df, all_scores = _combine([combined], k, budget)
+    lengths, df, all_scores, stats = _combine([combined], k, budget)
     npart = len(lengths)
     counts = np.array([lengths[p] for p in range(npart)], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
@@ -292,19 +313,20 @@ def _finish(combined, k: Optional[int], budget: Optional[int], columns: List[str
         m = budget_prefix(df["__zipfit_cost"].to_numpy(), budget)
         df = df.iloc[:m]
     gidx = offsets[df[_PID].to_numpy()] + df[_POS].to_numpy()
-    out = df[[c for c in columns if c not in (SCORE_COLUMN, INDEX_COLUMN)]].copy()
+    out = df[[c for c in columns
+              if c not in (SCORE_COLUMN, INDEX_COLUMN, ERROR_COLUMN)]].copy()
     out[SCORE_COLUMN] = df[SCORE_COLUMN].to_numpy()
     out[INDEX_COLUMN] = gidx.astype(np.int64)
     scores = None
     if all_scores:
         scores = (np.concatenate([all_scores[p] for p in range(npart)])
                   if npart else np.empty(0, dtype=np.float64))
-    return out, scores, int(counts.sum())
+    return out, scores, int(counts.sum()), stats
 
 
 def _select_graph(frame: Any, spec: _Targets, k: Optional[int], text_column: str,
                   budget: Optional[int], unit: str, keep_scores: bool):
-    """Delayed (selection, scores or None, n_rows)."""
+    """Delayed (selection, scores or None, n_rows, stats)."""
     handle = _ship(spec)
     columns = list(frame.columns)
     leaves = [dask.delayed(_leaf)(dask.delayed(_part_select)(
@@ -316,7 +338,7 @@ def _select_graph(frame: Any, spec: _Targets, k: Optional[int], text_column: str
     while len(level) > 1:
         level = [dask.delayed(_combine)(level[i:i + _FAN_IN], k, budget)
                  for i in range(0, len(level), _FAN_IN)]
-    return dask.delayed(_finish, nout=3)(level[0], k, budget, columns)
+    return dask.delayed(_finish, nout=4)(level[0], k, budget, columns)
 
 
 def _check_limits(k: Optional[int], budget_tokens: Optional[int],
@@ -369,9 +391,359 @@ def select(frame: Any, targets: Iterable[Text], k: Optional[int] = None, *,
     if text_column not in frame.columns:
         _text_series(frame, text_column)  # raises the KeyError
     spec = _prepare(targets, options)
-    sel, _, _ = _select_graph(frame, spec, k, text_column, budget, unit, False)
+    sel, _, _, _ = _select_graph(frame, spec, k, text_column, budget, unit, False)
     return sel.compute()
 
 
-def run_cli_select(args: Any) -> int:  # pragma: no cover - filled in below
-    raise NotImplementedError
+# ------------------------------------------------------------ reading files
+#
+# The command line's inputs, read as Dask partitions: uncompressed .jsonl and
+# .txt are split into byte ranges of ``blocksize`` (a range owns the lines
+# that start in it), .gz and .json files are one partition each, and Parquet
+# files one partition per row group.  Each partition is a pandas DataFrame
+# with the columns ``text`` (the text to score, from the field or template),
+# ``record`` (the parsed record, written out in full) and ``zipfit_error``.
+# Records are checked exactly like the local CLI checks them (zipfit.io), and
+# errors name the file and line (or Parquet row).
+
+TEXT_COLUMN = "text"
+RECORD_COLUMN = "record"
+#: default bytes of uncompressed JSON Lines / text per partition
+BLOCKSIZE = 32 << 20
+
+
+def _part_frame(texts: List[Any], records: List[Any], errors: List[Any]) -> "pd.DataFrame":
+    return pd.DataFrame({TEXT_COLUMN: pd.Series(texts, dtype=object),
+                         RECORD_COLUMN: pd.Series(records, dtype=object),
+                         ERROR_COLUMN: pd.Series(errors, dtype=object)})
+
+
+def _meta_frame() -> "pd.DataFrame":
+    return _part_frame([], [], [])
+
+
+def _lines_before(path: str, offset: int) -> int:
+    """Number of newlines in the first ``offset`` bytes of ``path`` (error path only)."""
+    n = 0
+    with open(path, "rb") as f:
+        left = offset
+        while left > 0:
+            b = f.read(min(left, 1 << 20))
+            if not b:
+                break
+            n += b.count(b"\n")
+            left -= len(b)
+    return n
+
+
+def _read_range(path: str, name: str, fmt: str, start: int, end: int,
+                spec: Any, on_error: str) -> "pd.DataFrame":
+    """Records of the lines of ``path`` that start in [start, end)."""
+    import codecs
+    import json
+
+    from .io import InputError, encode_text
+    texts: List[Any] = []
+    records: List[Any] = []
+    errors: List[Any] = []
+    first_line = [None]
+
+    def line_of(rel: int) -> int:
+        if first_line[0] is None:
+            first_line[0] = _lines_before(path, first) + 1
+        return first_line[0] + rel
+
+    def bad(err: Any) -> None:
+        if on_error == "fail":
+            raise err
+        texts.append(None)
+        records.append(None)
+        errors.append(str(err))
+
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise InputError(f"cannot open on the Dask worker: {e.strerror}", file=name) from None
+    with f:
+        if start > 0:
+            f.seek(start - 1)
+            f.readline()
+        first = f.tell()
+        rel = -1
+        while f.tell() < end:
+            raw = f.readline()
+            if not raw:
+                break
+            rel += 1
+            if first == 0 and rel == 0 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[3:]
+            if fmt == "jsonl":
+                if not raw.strip():
+                    continue
+            else:
+                if raw.endswith(b"\n"):
+                    raw = raw[:-1]
+                    if raw.endswith(b"\r"):
+                        raw = raw[:-1]
+
+            def err(message: str, field: Optional[str] = None, _rel: int = rel) -> Any:
+                return InputError(message, file=name, line=line_of(_rel), field=field)
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                bad(err(f"invalid UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1})"))
+                continue
+            if fmt == "jsonl":
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError as e:
+                    bad(err(f"malformed JSON: {e.msg} (column {e.colno})"))
+                    continue
+                except RecursionError:
+                    bad(err("malformed JSON: nested too deeply"))
+                    continue
+            else:
+                data = line
+            try:
+                text = spec.text(data, err)
+                encode_text(text, err, None if spec.template else spec.field)
+            except InputError as e:
+                bad(e)
+                continue
+            texts.append(text)
+            records.append(data)
+            errors.append(None)
+    return _part_frame(texts, records, errors)
+
+
+def _read_whole(path: str, name: str, fmt: str, spec: Any, on_error: str) -> "pd.DataFrame":
+    """Records of a whole .gz or .json file, through the local CLI's reader."""
+    from .io import ErrorPolicy, Input, InputError, read_records
+    inp = Input(path, fmt)
+    inp.name = name
+    policy = ErrorPolicy(on_error, keep=_KEEP_ERRORS)
+    texts: List[Any] = []
+    records: List[Any] = []
+    try:
+        for r in read_records([inp], spec, policy):
+            texts.append(r.text.decode("utf-8"))
+            records.append(r.data)
+    except OSError as e:
+        raise InputError(f"cannot read on the Dask worker: {e.strerror or e}",
+                         file=name) from None
+    errors: List[Any] = [None] * len(texts)
+    msgs = [str(e) for e in policy.first]
+    msgs += [f"{name}: bad record"] * (policy.skipped - len(msgs))
+    return _part_frame(texts + [None] * len(msgs), records + [None] * len(msgs),
+                       errors + msgs)
+
+
+def _read_row_group(path: str, name: str, group: int, row0: int, spec: Any,
+                    on_error: str) -> "pd.DataFrame":
+    """Records of one Parquet row group (rows numbered from 1 in the file)."""
+    from .io import InputError, encode_text
+    try:
+        import pyarrow.parquet as pq
+        rows = pq.ParquetFile(path).read_row_group(group).to_pylist()
+    except Exception as e:  # pyarrow raises its own error types
+        raise InputError(f"cannot read row group {group} on the Dask worker ({e})",
+                         file=name) from None
+    texts: List[Any] = []
+    records: List[Any] = []
+    errors: List[Any] = []
+    for i, data in enumerate(rows):
+        def err(message: str, field: Optional[str] = None, _row: int = row0 + i + 1) -> Any:
+            return InputError(message, file=name, where=f"row {_row}", field=field)
+        try:
+            text = spec.text(data, err)
+            encode_text(text, err, None if spec.template else spec.field)
+        except InputError as e:
+            if on_error == "fail":
+                raise
+            texts.append(None)
+            records.append(None)
+            errors.append(str(e))
+            continue
+        texts.append(text)
+        records.append(data)
+        errors.append(None)
+    return _part_frame(texts, records, errors)
+
+
+def _read_block(block: Tuple[Any, ...], spec: Any, on_error: str) -> "pd.DataFrame":
+    kind = block[0]
+    if kind == "range":
+        return _read_range(*block[1:], spec, on_error)
+    if kind == "whole":
+        return _read_whole(*block[1:], spec, on_error)
+    return _read_row_group(*block[1:], spec, on_error)
+
+
+def _blocks(inputs: Sequence[Any], blocksize: int) -> List[Tuple[Any, ...]]:
+    """Partition descriptions for the inputs, in input order."""
+    import os
+
+    from .io import InputError
+    out: List[Tuple[Any, ...]] = []
+    for inp in inputs:
+        if inp.path == "-":
+            raise InputError("standard input cannot be read by Dask workers; "
+                             "give files on storage every worker can read")
+        path = os.path.abspath(inp.path)
+        if inp.format == "parquet":
+            try:
+                import pyarrow.parquet as pq
+                md = pq.ParquetFile(path).metadata
+            except ImportError:
+                raise InputError('reading Parquet needs pyarrow: pip install "zipfit[parquet]"',
+                                 file=inp.name) from None
+            except Exception as e:
+                raise InputError(f"not a readable Parquet file ({e})", file=inp.name) from None
+            row0 = 0
+            for g in range(md.num_row_groups):
+                out.append(("rowgroup", path, inp.name, g, row0))
+                row0 += md.row_group(g).num_rows
+        elif inp.format == "json" or path.lower().endswith(".gz"):
+            out.append(("whole", path, inp.name, inp.format))
+        else:
+            try:
+                size = os.path.getsize(path)
+            except OSError as e:
+                raise InputError(f"cannot open: {e.strerror}", file=inp.name) from None
+            for start in range(0, max(size, 1), blocksize):
+                out.append(("range", path, inp.name, inp.format, start,
+                            min(start + blocksize, size)))
+    return out
+
+
+def read_documents(paths: Sequence[str], *, text_field: str = "text",
+                   template: Optional[str] = None, format: Optional[str] = None,
+                   blocksize: int = BLOCKSIZE, on_error: str = "fail") -> Any:
+    """The command line's inputs as a dask DataFrame, one record per row.
+
+    ``paths``: files, directories and globs as for ``zipfit select``
+    (``.jsonl``, ``.jsonl.gz``, ``.json``, ``.txt``, ``.parquet``), on storage
+    that every Dask worker reads under the same path.  Columns: ``text`` (the
+    text of ``text_field`` or ``template``), ``record`` (the parsed record)
+    and ``zipfit_error`` (with ``on_error="skip"``: the message of a bad
+    record, whose other columns are null; :func:`select` skips such rows).
+    Row order is input order, so :func:`select`'s ``zipfit_index`` is the
+    same position the local ``zipfit select`` reports.
+    """
+    from .io import ErrorPolicy, TextSpec, expand_inputs
+    ErrorPolicy(on_error)  # validates
+    if isinstance(paths, str):
+        paths = [paths]
+    spec = TextSpec(text_field, template)
+    blocks = _blocks(expand_inputs(list(paths), format, what="source"), int(blocksize))
+    return _from_blocks(blocks, spec, on_error)
+
+
+def _from_blocks(blocks: List[Tuple[Any, ...]], spec: Any, on_error: str) -> Any:
+    # Dask would otherwise turn the object columns into Arrow strings,
+    # stringifying the records (dicts) and losing their fields.
+    with dask.config.set({"dataframe.convert-string": False}):
+        return dd.from_map(_read_block, blocks, spec=spec, on_error=on_error,
+                           meta=_meta_frame(), divisions=[None] * (len(blocks) + 1),
+                           enforce_metadata=False)
+
+
+# ------------------------------------------------------------ command line
+
+def run_cli_select(args: Any, stack: Any) -> int:
+    """``zipfit select ... --scheduler ADDRESS``: the select job on a Dask cluster.
+
+    Takes the options parsed by ``zipfit.cli`` and the command's ExitStack.
+    Targets are read here, the sources by the workers (one partition per
+    byte range / file / row group); each partition keeps its candidates and
+    the candidates are merged in a tree.  The selection (k rows) and, with
+    ``--scores-out``, the scores (8 bytes per document) come back to this
+    process and are written here with the same writers as the local command,
+    under a temporary name renamed into place at the end.
+    """
+    import time
+
+    from . import cli
+    from .io import AtomicOutput, InputError, TextSpec, expand_inputs
+
+    if args.k is None and args.budget_tokens is None and args.budget_bytes is None:
+        raise cli.UsageError("say how many documents to select: -k N, --budget-tokens N "
+                             "or --budget-bytes N")
+    if cli._record_kind(args.output) in ("npy", "parquet"):
+        raise cli.UsageError(f"-o {args.output}: selected records are written as .jsonl, "
+                             ".jsonl.gz or .json (use --scores-out for a .npy/.parquet "
+                             "of scores)")
+    unit = "bytes" if args.budget_bytes else "tokens"
+    budget = args.budget_tokens or args.budget_bytes
+    args.target_template = cli._unescape(args.target_template)
+    t0 = time.monotonic()
+    spec = TextSpec(args.text_field)
+    inputs = expand_inputs(args.sources, args.format, what="source")
+    blocks = _blocks(inputs, int(getattr(args, "blocksize", None) or BLOCKSIZE))
+    targets = cli._targets(args)
+    try:
+        shipped = _prepare(targets, {"compressor": args.compressor, "level": args.level,
+                                     "workers_per_task": 1})
+    except (ValueError, TypeError, ImportError) as e:
+        raise cli.UsageError(str(e)) from None
+    out = AtomicOutput(args.output)
+    stack.callback(out.discard)
+    scores_out = None
+    if args.scores_out:
+        so = AtomicOutput(args.scores_out)
+        stack.callback(so.discard)
+        scores_out = cli._scores_writer(so)
+
+    from distributed import Client
+    try:
+        client = Client(args.scheduler, timeout="20s", set_as_default=True)
+    except (OSError, TimeoutError, ValueError) as e:
+        raise InputError(f"cannot connect to the Dask scheduler at {args.scheduler!r}: "
+                         f"{e}") from None
+    stack.callback(client.close)
+    frame = _from_blocks(blocks, spec, args.on_error)
+    graph = _select_graph(frame, shipped, args.k, TEXT_COLUMN, budget, unit,
+                          scores_out is not None)
+    sel, scores, n, stats = client.compute(list(graph), sync=True)
+
+    if stats["skipped"]:
+        first = "; ".join(stats["errors"])
+        more = ", ..." if stats["skipped"] > len(stats["errors"]) else ""
+        cli._warn(f"skipped {stats['skipped']:,} bad source record(s) (--on-error skip): "
+                  f"{first}{more}")
+    if n == 0:
+        if stats["skipped"]:
+            raise InputError(f"no valid source documents: all {stats['skipped']:,} "
+                             "records were bad and skipped")
+        raise InputError("no source documents (empty input)",
+                         file=", ".join(i.name for i in inputs))
+    if args.k is not None and args.k > n:
+        cli._warn(f"-k {args.k:,} is more than the {n:,} source documents: "
+                  f"selecting all {n:,}")
+    if budget is not None and len(sel) == 0:
+        cli._warn(f"nothing fits the budget of {budget:,} {unit}: the best document "
+                  "alone exceeds it")
+    w = cli.RecordWriter(out)
+    for data, score_, index in zip(sel[RECORD_COLUMN].tolist(),
+                                   sel[SCORE_COLUMN].tolist(), sel[INDEX_COLUMN].tolist()):
+        w.write(data, score_, index)
+    w.close()
+    if scores_out is not None:
+        scores_out.write(scores)
+        scores_out.close()
+        scores_out.out.commit()
+    out.commit()
+    if not args.quiet:
+        secs = time.monotonic() - t0
+        nt = len(targets)
+        cost = ""
+        if budget is not None:
+            total = int(_costs(sel[TEXT_COLUMN].tolist(), unit).sum())
+            cost = f" ({total:,} {unit})"
+        skipped = f", {stats['skipped']:,} skipped" if stats["skipped"] else ""
+        nworkers = len(client.scheduler_info().get("workers", {}))
+        cli._say(f"{n:,} documents x {nt:,} targets = {n * nt:,} pairs in {secs:.1f} s "
+                 f"on {nworkers} Dask worker(s), {len(blocks)} partition(s){skipped}; "
+                 f"selected {len(sel):,}{cost} -> "
+                 f"{'stdout' if args.output == '-' else args.output}")
+    return 0
