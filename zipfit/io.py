@@ -523,7 +523,10 @@ def _json_array(inp: Input, counter: _Counter) -> Iterator[Tuple[Any, int]]:
                 try:
                     obj, end = dec.raw_decode(buf, i)
                 except json.JSONDecodeError as e:
-                    if e.pos >= len(buf) - 1 and not eof:
+                    # Ran off the end of the window (an unterminated string
+                    # reports where it starts): read more and decode again.
+                    if not eof and (e.pos >= len(buf) - 8
+                                    or e.msg.startswith("Unterminated string")):
                         want *= 2
                         more()
                         continue
