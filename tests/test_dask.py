@@ -238,3 +238,124 @@ def test_budget_stops_at_first_row_that_does_not_fit(client, corpus, targets):
     _, idx, _ = _local_select(texts, targets, budget=budget)
     assert idx.tolist() == [0]
     assert zd.select(ddf, targets, budget_tokens=budget).zipfit_index.tolist() == [0]
+
+
+# ------------------------------------------------------------ command line
+
+@pytest.fixture(scope="module")
+def cli_files(tmp_path_factory, corpus):
+    """Sources in every format the cluster reads, plus a targets file."""
+    import gzip
+    import json
+
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    d = tmp_path_factory.mktemp("dask_cli")
+    docs = [t for t in corpus[:400] if "\n\n" not in t]
+    with open(d / "a.jsonl", "wb") as f:
+        f.write(b"\xef\xbb\xbf")  # a BOM on the first line
+        for i, t in enumerate(docs[:150]):
+            f.write(json.dumps({"text": t, "id": i, "meta": {"n": [i, None]}},
+                               ensure_ascii=i % 2 == 0).encode() + b"\n")
+            if i % 31 == 0:
+                f.write(b"   \n")  # blank lines are skipped but counted
+    with gzip.open(d / "b.jsonl.gz", "wt", encoding="utf-8") as f:
+        for t in docs[150:200] + docs[:10]:  # duplicates -> ties across files
+            f.write(json.dumps({"text": t, "src": "b"}) + "\n")
+    with open(d / "c.txt", "w", encoding="utf-8") as f:
+        for t in docs[200:260]:
+            f.write(t.replace("\n", " ") + "\n")
+    pq.write_table(pa.table({"text": docs[260:330], "id": list(range(70))}),
+                   d / "d.parquet", row_group_size=16)
+    with open(d / "json_array.json", "w", encoding="utf-8") as f:
+        json.dump([{"text": t} for t in docs[330:350]], f)
+    with open(d / "t.jsonl", "w", encoding="utf-8") as f:
+        for t in corpus[500:508]:
+            f.write(json.dumps({"text": t}) + "\n")
+    return d
+
+
+def _both(tmp, d, address, extra, blocksize=1500):
+    """Run `zipfit select` locally and on the cluster; return both outputs."""
+    from zipfit import cli
+    srcs = [str(d / n) for n in ("a.jsonl", "b.jsonl.gz", "c.txt", "d.parquet",
+                                 "json_array.json")]
+    base = ["select", *srcs, "-t", str(d / "t.jsonl"), "--level", "6", "-q", *extra]
+    local, remote = tmp / "local.jsonl", tmp / "dask.jsonl"
+    assert cli.main(base + ["-o", str(local), "--scores-out", str(tmp / "local.npy")]) == 0
+    assert cli.main(base + ["-o", str(remote), "--scores-out", str(tmp / "dask.npy"),
+                            "--scheduler", address, "--blocksize", str(blocksize)]) == 0
+    return local.read_bytes(), remote.read_bytes(), \
+        np.load(tmp / "local.npy"), np.load(tmp / "dask.npy")
+
+
+@pytest.mark.parametrize("extra", [["-k", "25"], ["-k", "100000"],
+                                   ["--budget-tokens", "900"], ["--budget-bytes", "7000"],
+                                   ["-k", "5", "--budget-bytes", "100000"]])
+def test_cli_scheduler_writes_what_the_local_cli_writes(client, cli_files, tmp_path, extra):
+    local, remote, ls, rs = _both(tmp_path, cli_files, client.scheduler.address, extra)
+    assert remote == local
+    assert len(local.splitlines()) > 0
+    assert np.array_equal(ls, rs)
+
+
+def test_cli_scheduler_error_names_file_and_line(client, cli_files, tmp_path, capsys):
+    import json
+
+    from zipfit import cli
+    bad = tmp_path / "bad.jsonl"
+    lines = [json.dumps({"text": f"document number {i} " * 20}) for i in range(200)]
+    lines[137] = '{"text": "unterminated'
+    bad.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.jsonl"
+    argv = ["select", str(bad), "-t", str(cli_files / "t.jsonl"), "-k", "3", "-o", str(out),
+            "--scheduler", client.scheduler.address, "--blocksize", "2000", "-q"]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:138: malformed JSON" in err
+    assert not out.exists() and list(tmp_path.iterdir()) == [bad]
+    lines[180] = json.dumps({"body": "no text field"})
+    bad.write_text("\n".join(lines) + "\n")
+    # --on-error skip: both bad records skipped, counted, reported; positions
+    # count only good records, as in the local command
+    assert cli.main(argv + ["--on-error", "skip"]) == 0
+    err = capsys.readouterr().err
+    assert "skipped 2 bad source record(s)" in err
+    assert f"{bad}:181: field 'text': missing" in err
+    local = tmp_path / "local.jsonl"
+    assert cli.main(["select", str(bad), "-t", str(cli_files / "t.jsonl"), "-k", "3",
+                     "-o", str(local), "-q", "--on-error", "skip"]) == 0
+    assert out.read_bytes() == local.read_bytes()
+
+
+def test_cli_scheduler_usage_errors(client, cli_files, tmp_path, capsys):
+    from zipfit import cli
+    base = ["select", str(cli_files / "a.jsonl"), "-t", str(cli_files / "t.jsonl"),
+            "--scheduler", client.scheduler.address, "-q"]
+    out = tmp_path / "o.jsonl"
+    assert cli.main(base + ["-k", "2", "-o", str(out), "--level", "42"]) == 2
+    assert "level 42" in capsys.readouterr().err
+    assert cli.main(base + ["-o", str(out)]) == 2
+    assert "-k N" in capsys.readouterr().err
+    assert cli.main(["select", "-"] + base[1:] + ["-k", "2", "-o", str(out)]) == 1
+    assert "standard input cannot be read by Dask workers" in capsys.readouterr().err
+    assert cli.main(base[:1] + [str(tmp_path / "nope.jsonl")] + base[2:]
+                    + ["-k", "2", "-o", str(out)]) == 1
+    assert "nope.jsonl: no such file" in capsys.readouterr().err
+    assert cli.main(["select", str(cli_files / "a.jsonl"), "-t", str(cli_files / "t.jsonl"),
+                     "-k", "2", "--scheduler", "bogus://x", "-o", str(out)]) == 1
+    assert "cannot connect to the Dask scheduler at 'bogus://x'" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_read_documents_keeps_records(client, cli_files, targets):
+    ddf = zd.read_documents([str(cli_files / "a.jsonl"), str(cli_files / "d.parquet")],
+                            blocksize=1000)
+    assert ddf.npartitions > 5
+    rows = ddf.compute()
+    assert isinstance(rows.record.iloc[0], dict) and rows.record.iloc[0]["meta"]["n"][0] == 0
+    assert rows.zipfit_error.isna().all()
+    sel = zd.select(ddf, targets, 7)
+    _, idx, sc = _local_select(rows.text.tolist(), targets, k=7)
+    assert np.array_equal(sel.zipfit_index.to_numpy(), idx)
+    assert np.array_equal(sel.zipfit_score.to_numpy(), sc)

@@ -141,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "or - for standard output (default)")
     o.add_argument("--scores-out", metavar="FILE",
                    help="also save every document's score, in input order (.npy or .parquet)")
+    dk = ps.add_argument_group("cluster (needs zipfit[dask]; see docs/dask.md)")
+    dk.add_argument("--scheduler", metavar="ADDRESS",
+                    help="run on the Dask cluster at ADDRESS (e.g. tcp://head:8786); the "
+                         "sources must be files every worker can read at the same path")
+    dk.add_argument("--blocksize", type=_positive_int, metavar="BYTES",
+                    help="with --scheduler: bytes of .jsonl/.txt per partition "
+                         "(default 32 MiB)")
 
     sc = sub.add_parser(
         "score", parents=[common], help="write every source's score, in input order",
@@ -483,6 +490,12 @@ class _Run:
 
 def cmd_select(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     from ._select import Selector
+    if args.scheduler:
+        try:
+            from .dask import run_cli_select
+        except ImportError as e:
+            raise UsageError(str(e)) from None
+        return run_cli_select(args, stack)
     if args.k is None and args.budget_tokens is None and args.budget_bytes is None:
         raise UsageError("say how many documents to select: -k N, --budget-tokens N "
                          "or --budget-bytes N")
