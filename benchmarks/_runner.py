@@ -157,6 +157,15 @@ def _maxrss_mib(who: int) -> float:
     return r / (1024 * 1024) if sys.platform == "darwin" else r / 1024
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process (all threads) and of its reaped children."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        r = resource.getrusage(who)
+        total += r.ru_utime + r.ru_stime
+    return total
+
+
 def main(argv: List[str]) -> int:
     case = json.loads(argv[1])
     sources = _common.read_jsonl(case["sources_file"])
@@ -171,12 +180,15 @@ def main(argv: List[str]) -> int:
         case["sources_file"] = path
     run = METHODS[case["method"]](case, sources, targets)
     times: List[float] = []
+    cpus: List[float] = []
     top: List[int] = []
     spent = 0.0
     for _ in range(max(1, case.get("repeats", 1))):
+        c0 = _cpu_seconds()
         t0 = time.perf_counter()
         top = run()
         dt = time.perf_counter() - t0
+        cpus.append(_cpu_seconds() - c0)
         times.append(dt)
         spent += dt
         if spent >= case.get("budget", float("inf")):
@@ -184,6 +196,7 @@ def main(argv: List[str]) -> int:
     result = {
         "seconds": _common.median(times),
         "times": times,
+        "cpu_seconds": _common.median(cpus),
         "n_sources": len(sources),
         "n_targets": len(targets),
         "top": top,

@@ -225,10 +225,13 @@ def per_pair_us(compressor: str, level: int, texts: List[str], targets: List[str
     comp = _compressors.get(compressor)
     pairs = [(s + t).encode("utf-8") for s, t in zip(texts[:12], targets[:12])]
     comp.size(pairs[0], level)                       # import and warm up
-    t0 = time.perf_counter()
-    for p in pairs:
-        comp.size(p, level)
-    return (time.perf_counter() - t0) / len(pairs) * 1e6
+    best = float("inf")
+    for _ in range(3):                               # min: ignore a busy moment
+        t0 = time.perf_counter()
+        for p in pairs:
+            comp.size(p, level)
+        best = min(best, time.perf_counter() - t0)
+    return best / len(pairs) * 1e6
 
 
 def build_cases(args: argparse.Namespace, sources: List[str], targets: List[str],
@@ -318,8 +321,8 @@ def table(cases: List[Case]) -> Tuple[str, List[Dict[str, Any]]]:
     official = {(c.compressor, c.level): c for c in cases
                 if c.method == "official" and c.result}
     head = ("| method | compressor / level | engine | workers | pairs | pairs/s | µs/pair "
-            "| sources/s | peak mem (MiB) | × official |\n"
-            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+            "| CPU µs/pair | sources/s | peak mem (MiB) | × official |\n"
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     rows, data = [head], []
     for c in cases:
         comp = "—" if c.method == "dsir" else f"{c.compressor} / {c.level}"
@@ -331,18 +334,19 @@ def table(cases: List[Case]) -> Tuple[str, List[Dict[str, Any]]]:
         sec = r["seconds"]
         sps = r["n_sources"] / sec
         if c.method == "dsir":
-            pairs = pps = us = "—"
+            pairs = pps = us = cpu = "—"
             ratio = "—"
             rate = None
         else:
             rate = c.pairs / sec
             pairs, pps, us = f"{c.pairs:,}", _fmt_rate(rate), f"{1e6 / rate:.2f}"
+            cpu = f"{1e6 * r['cpu_seconds'] / c.pairs:.2f}"
             off = official.get((c.compressor, c.level))
             ratio = "—"
             if off is not None:
                 ratio = f"{rate / (off.pairs / off.result['seconds']):.2f}×"
         rows.append(f"| {c.label} | {comp} | {c.engine or '—'} | {c.workers} | {pairs} "
-                    f"| {pps} | {us} | {_fmt_rate(sps)} | {c.peak_mib:.0f} | {ratio} |")
+                    f"| {pps} | {us} | {cpu} | {_fmt_rate(sps)} | {c.peak_mib:.0f} | {ratio} |")
         data.append({"label": c.label, "method": c.method, "compressor": c.compressor,
                      "level": c.level, "engine": c.engine, "workers": c.workers,
                      "pairs_per_s": rate, "sources_per_s": sps, "peak_mib": c.peak_mib,
@@ -475,7 +479,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         "every source scored against every target, top-k taken), median of up to "
         f"{args.repeats} repeats (≤ {args.budget:.0f} s per case). "
         "× official = pairs/s over the official package's with the same compressor "
-        "and level. Peak memory: the largest of the method process's maximum RSS and "
+        "and level. CPU µs/pair: user + system time of the method's process, its threads "
+        "and its reaped worker processes, per pair (robust to a busy machine; it grows "
+        "with workers when threads contend). Peak memory: the largest of the method process's maximum RSS and "
         "the sampled summed PSS of its process tree (worker pools included). "
         "DSIR is not pairwise: compare sources/s.",
         "",
