@@ -425,6 +425,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     args.repeats = args.repeats or repeats
     args.budget = args.budget or budget
     t_start = time.perf_counter()
+    from zipfit import _compressors
+    for name, level in (("gzip", args.gzip_level), ("lz4", args.lz4_level)):
+        try:
+            _compressors.get(name).resolve_level(level)
+        except (ValueError, TypeError) as e:
+            print(f"compare.py: error: --{name}-level: {e}", file=sys.stderr)
+            return 2
 
     notes: List[str] = []
     off_py, _ = find_python("zip_fit", args.official_python)
