@@ -328,7 +328,7 @@ def table(cases: List[Case]) -> Tuple[str, List[Dict[str, Any]]]:
         comp = "—" if c.method == "dsir" else f"{c.compressor} / {c.level}"
         if not c.result:
             rows.append(f"| {c.label} | {comp} | {c.engine or '—'} | {c.workers} | — | — | — "
-                        f"| — | — | failed: {c.error} |")
+                        f"| — | — | — | failed: {c.error} |")
             continue
         r = c.result
         sec = r["seconds"]
