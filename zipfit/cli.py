@@ -296,6 +296,7 @@ class ParquetScores:
         except ImportError:
             raise InputError('writing Parquet needs pyarrow: pip install "zipfit[parquet]"',
                              file=out.path) from None
+        self.out = out
         self.pa = pa
         self.schema = pa.schema([("zipfit_index", pa.int64()), ("zipfit_score", pa.float64())])
         self.w = pq.ParquetWriter(out.file, self.schema)
@@ -405,6 +406,18 @@ def _zipfit(args: argparse.Namespace, targets: List[bytes]) -> Any:
         raise UsageError(str(e)) from None
 
 
+def _check_options(args: argparse.Namespace) -> None:
+    """Bad options fail before any input is read."""
+    from . import _compressors
+    try:
+        _compressors.get(args.compressor).resolve_level(args.level)
+    except (ValueError, TypeError) as e:
+        raise UsageError(str(e)) from None
+    so = getattr(args, "scores_out", None)
+    if so and _record_kind(so) not in ("npy", "parquet"):
+        raise UsageError(f"--scores-out {so}: use a .npy or .parquet file name")
+
+
 def _unescape(template: Optional[str]) -> Optional[str]:
     if template is None:
         return None
@@ -417,6 +430,7 @@ class _Run:
     def __init__(self, args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
         self.args = args
         self.stack = stack
+        _check_options(args)
         args.target_template = _unescape(args.target_template)
         self.spec = TextSpec(args.text_field)
         self.sources = expand_inputs(args.sources, args.format, what="source")
@@ -605,11 +619,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         _warn(str(message))
 
     warnings.showwarning = show
-    old_term = None
-    try:
-        old_term = signal.signal(signal.SIGTERM, _on_sigterm)
-    except ValueError:  # not the main thread
-        pass
+    old_handlers = {}
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is None:
+            continue
+        try:  # terminate / hang up: clean up like Ctrl-C, exit 128 + signal
+            old_handlers[sig] = signal.signal(sig, _on_sigterm)
+        except ValueError:  # not the main thread
+            pass
     try:
         with contextlib.ExitStack() as stack:
             return COMMANDS[args.command](args, stack)
@@ -637,8 +654,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_INPUT
     finally:
         warnings.showwarning = old_show
-        if old_term is not None:
-            signal.signal(signal.SIGTERM, old_term)
+        for sig, handler in old_handlers.items():
+            signal.signal(sig, handler)
 
 
 if __name__ == "__main__":  # pragma: no cover
