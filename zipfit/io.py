@@ -402,6 +402,15 @@ def _gzip_guard(inp: Input, items: Iterator[Any]) -> Iterator[Any]:
         raise InputError(f"read error: {e.strerror or e}", file=inp.name) from None
 
 
+def _json_msg(e: json.JSONDecodeError) -> str:
+    """json's message without its dangling ' at' ('Invalid control character at')."""
+    msg = e.msg
+    for tail in (" at", " starting"):
+        if msg.endswith(tail):
+            msg = msg[:-len(tail)]
+    return msg
+
+
 def _bad_utf8(raw: bytes, e: UnicodeDecodeError) -> str:
     return (f"invalid UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1})")
 
@@ -435,7 +444,7 @@ def _lines(inp: Input, counter: _Counter, policy: ErrorPolicy,
             try:
                 obj = json.loads(s)
             except json.JSONDecodeError as e:
-                policy.bad(InputError(f"malformed JSON: {e.msg} (column {e.colno})",
+                policy.bad(InputError(f"malformed JSON: {_json_msg(e)} (column {e.colno})",
                                       file=inp.name, line=lineno))
                 continue
             except RecursionError:
@@ -530,7 +539,8 @@ def _json_array(inp: Input, counter: _Counter) -> Iterator[Tuple[Any, int]]:
                         want *= 2
                         more()
                         continue
-                    raise fail(f"malformed JSON: {e.msg} (element {n + 1})", e.pos) from None
+                    raise fail(f"malformed JSON: {_json_msg(e)} (element {n + 1})",
+                               e.pos) from None
                 except RecursionError:
                     raise fail(f"malformed JSON: nested too deeply (element {n + 1})", i) from None
                 if end >= len(buf) and not eof:   # a number may go on
