@@ -88,9 +88,14 @@ enum { KIND_LIT, KIND_DIST, KIND_BL };
 #define P_FREQ(v) ((v) >> (DEPTH_BITS + NODE_BITS))
 #define P_KEY(v) ((v) >> NODE_BITS)
 
-/* zlib's pqdownheap: ties count as smaller, right child only if smaller. */
+/*
+ * zlib's pqdownheap: ties count as smaller, right child only if smaller.
+ * With entries packed key << NODE_BITS | node, "key(a) <= key(b)" is
+ * a <= (b | NODE_MASK).
+ */
+#define NODE_MASK ((1u << NODE_BITS) - 1)
 static inline void sift_down(uint32_t *heap, int heap_len, int k) {
-    uint32_t v = heap[k], vk = P_KEY(v);
+    uint32_t v = heap[k];
     for (;;) {
         int j = k << 1;
         if (j > heap_len)
@@ -98,11 +103,11 @@ static inline void sift_down(uint32_t *heap, int heap_len, int k) {
         uint32_t c = heap[j];
         if (j < heap_len) {
             uint32_t r = heap[j + 1];
-            int right = P_KEY(r) <= P_KEY(c);
+            int right = r <= (c | NODE_MASK);
             c = right ? r : c;
             j += right;
         }
-        if (vk <= P_KEY(c))
+        if (v <= (c | NODE_MASK))
             break;
         heap[k] = c;
         k = j;
@@ -519,16 +524,83 @@ static inline __attribute__((always_inline)) void run_fast(const ds_cfg *c, ds_s
     st->strstart = s;
 }
 
+/* gram keys and their slot in a source-index map */
+static inline uint64_t gram_key(const uint8_t *p, int g) {
+    if (g == 2)
+        return load64(p);
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return g == 1 ? v : (v & 0xffffffu);
+}
+
+static const uint8_t gram_len[3] = {3, 4, 8};
+
+static inline uint32_t map_slot(uint64_t key, uint32_t bits) {
+    return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+}
+
+/* Most recent deep source position whose g-gram equals p's, or 0. */
+static inline uint32_t srcidx_lookup(const ds_srcidx *S, int g, const uint8_t *p) {
+    uint64_t key = gram_key(p, g);
+    uint32_t mask = S->map_cap - 1, i = map_slot(key, S->map_bits);
+    for (;; i = (i + 1) & mask) {
+        uint32_t q = S->map_pos[g][i];
+        if (q == 0 || S->map_key[g][i] == key)
+            return q;
+    }
+}
+
+/*
+ * The source's part of a target search through the index: candidates in
+ * chain order (decreasing position) that share at least min(best+1, 8)
+ * leading bytes, while their chain index (idx0 + rank) is within budget.
+ */
+static inline uint32_t deep_source_search(const ds_srcidx *S, const uint8_t *buf, uint32_t s,
+                                          uint32_t best, uint32_t idx0, uint32_t chain,
+                                          uint32_t nice, uint32_t maxlen, uint32_t *match_start) {
+    const uint8_t *scan = buf + s;
+    int g = best + 1 >= 8 ? 2 : best + 1 >= 4 ? 1 : 0;
+    uint32_t q = srcidx_lookup(S, g, scan);
+    while (q) {
+        if (idx0 + S->rank[q] >= chain)
+            break;
+        uint32_t len = common_len(scan, buf + q, maxlen);
+        if (len > best) {
+            *match_start = q;
+            best = len;
+            if (len >= nice || len >= maxlen)
+                break;
+            int g2 = best + 1 >= 8 ? 2 : best + 1 >= 4 ? 1 : 0;
+            if (g2 != g) { /* need more leading bytes: a narrower chain */
+                g = g2;
+                if (len >= gram_len[g]) {
+                    q = S->link[g][q];
+                } else {
+                    uint32_t below = q;
+                    q = srcidx_lookup(S, g, scan);
+                    while (q >= below)
+                        q = S->link[g][q];
+                }
+                continue;
+            }
+        }
+        q = S->link[g][q];
+    }
+    return best;
+}
+
 /*
  * longest_match for a target position i (absolute s = tpos + i) in fast
  * mode: the target's own candidates come from T's records, then the
- * source's chain (in the tables) is walked with the budget left.
+ * source's chain is walked with the budget left: through the hash tables,
+ * or, when S is given, the tables only for the last source positions and
+ * the index for the deep ones.
  */
 static inline uint32_t longest_match_target(const ds_cfg *c, const ds_tables *t,
                                             const uint8_t *buf, uint32_t s, uint32_t i,
                                             uint32_t lookahead, uint32_t prev_length,
                                             uint32_t *match_start, const ds_target *T,
-                                            uint32_t tpos) {
+                                            uint32_t tpos, const ds_srcidx *S) {
     uint32_t chain = c->chain, best = prev_length, nice = c->nice;
     if (prev_length >= c->good)
         chain >>= 2;
@@ -546,15 +618,13 @@ static inline uint32_t longest_match_target(const ds_cfg *c, const ds_tables *t,
                 return best;
         }
     }
-    uint32_t k = T->count[i];
-    if (k >= chain)
+    uint32_t idx = T->count[i];
+    if (idx >= chain)
         return best;
-    chain -= k;
     uint32_t cur = t->head[T->hash[i]];
-    if (cur == 0) /* NIL; base is 0 in fast mode */
-        return best;
+    uint32_t stop_at = S ? S->deep_end : 1; /* walk the tables down to here */
     const uint8_t *scan = buf + s;
-    do {
+    for (; cur >= stop_at; cur = t->prev[cur & (DS_WSIZE - 1)]) {
         const uint8_t *m = buf + cur;
         if (m[best] == scan[best] && m[0] == scan[0] && m[1] == scan[1]) {
             uint32_t len = common_len(scan, m, maxlen);
@@ -562,10 +632,14 @@ static inline uint32_t longest_match_target(const ds_cfg *c, const ds_tables *t,
                 *match_start = cur;
                 best = len;
                 if (len >= nice || len >= maxlen)
-                    break;
+                    return best;
             }
         }
-    } while ((cur = t->prev[cur & (DS_WSIZE - 1)]) != 0 && --chain != 0);
+        if (++idx >= chain)
+            return best;
+    }
+    if (S && cur != 0)
+        best = deep_source_search(S, buf, s, best, idx, chain, nice, maxlen, match_start);
     return best;
 }
 
@@ -573,7 +647,7 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
                                                            ds_tables *t, const uint8_t *buf,
                                                            uint32_t n, uint32_t stop,
                                                            int logging, const ds_target *T,
-                                                           uint32_t tpos) {
+                                                           uint32_t tpos, const ds_srcidx *S) {
     uint32_t s = st->strstart;
     uint32_t match_length = st->match_length, match_start = st->match_start;
     int match_available = st->match_available;
@@ -601,7 +675,7 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
         if (hh > st->base && prev_length < c->lazy && s - hh <= DS_MAX_DIST) {
             if (in_target)
                 match_length = longest_match_target(c, t, buf, s, s - tpos, lookahead, prev_length,
-                                                    &match_start, T, tpos);
+                                                    &match_start, T, tpos, S);
             else
                 match_length = longest_match(c, t->prev, buf, s, st->base, hh, lookahead,
                                              prev_length, &match_start);
@@ -651,9 +725,9 @@ int ds_run(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint
         return -1;
     if (c->slow) {
         if (logging)
-            run_slow(c, st, t, buf, n, stop, 1, NULL, 0);
+            run_slow(c, st, t, buf, n, stop, 1, NULL, 0, NULL);
         else
-            run_slow(c, st, t, buf, n, stop, 0, NULL, 0);
+            run_slow(c, st, t, buf, n, stop, 0, NULL, 0, NULL);
     } else {
         if (logging)
             run_fast(c, st, t, buf, n, stop, 1);
@@ -664,7 +738,9 @@ int ds_run(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint
 }
 
 int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint32_t tpos,
-                  const ds_target *T) {
+                  const ds_target *T, const ds_srcidx *S) {
+    if (S && S->n != tpos)
+        S = NULL;
     if (st->done)
         return 0;
     uint32_t n = tpos + T->n;
@@ -672,9 +748,9 @@ int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *bu
         uint32_t from = st->strstart < tpos ? st->strstart : tpos;
         if (ds_tables_reserve_log(t, t->log_len + 2 * (size_t)(tpos - from) + 8))
             return -1;
-        run_slow(c, st, t, buf, n, UINT32_MAX, 1, T, tpos);
+        run_slow(c, st, t, buf, n, UINT32_MAX, 1, T, tpos, S);
     } else {
-        run_slow(c, st, t, buf, n, UINT32_MAX, 0, T, tpos);
+        run_slow(c, st, t, buf, n, UINT32_MAX, 0, T, tpos, S);
     }
     return 0;
 }
@@ -758,4 +834,228 @@ done:
     if (rc)
         ds_target_free(T);
     return rc;
+}
+
+/* ------------------------------------------------------------ sources */
+
+void ds_srcidx_free(ds_srcidx *S) {
+    free(S->rank);
+    for (int g = 0; g < 3; g++) {
+        free(S->link[g]);
+        free(S->map_key[g]);
+        free(S->map_pos[g]);
+    }
+    free(S->hash_total);
+    memset(S, 0, sizeof *S);
+}
+
+/* Make room for n positions and a map of 2^bits slots; 0 or -1. */
+static int srcidx_reserve(ds_srcidx *S, uint32_t n, uint32_t bits) {
+    if (!S->hash_total && !(S->hash_total = calloc(DS_HASH_SIZE, sizeof *S->hash_total)))
+        return -1;
+    if (n > S->cap) {
+        uint32_t cap = n < 1024 ? 1024 : n;
+        uint16_t *p = realloc(S->rank, cap * sizeof *p);
+        if (!p)
+            return -1;
+        S->rank = p;
+        for (int g = 0; g < 3; g++) {
+            if (!(p = realloc(S->link[g], cap * sizeof *p)))
+                return -1;
+            S->link[g] = p;
+        }
+        S->cap = cap;
+    }
+    uint32_t mcap = 1u << bits;
+    if (mcap > S->map_cap) {
+        for (int g = 0; g < 3; g++) {
+            uint64_t *k = realloc(S->map_key[g], mcap * sizeof *k);
+            if (!k)
+                return -1;
+            S->map_key[g] = k;
+            uint16_t *p = realloc(S->map_pos[g], mcap * sizeof *p);
+            if (!p)
+                return -1;
+            S->map_pos[g] = p;
+        }
+        S->map_cap = mcap;
+    }
+    S->map_cap = mcap;
+    S->map_bits = bits;
+    return 0;
+}
+
+/* Index x[0..n) (n <= DS_FAST_TOTAL).  Reuses S's buffers. */
+int ds_srcidx_build(ds_srcidx *S, const uint8_t *x, uint32_t n) {
+    uint32_t D = n > 8 ? n - 7 : 1;
+    uint32_t bits = 6;
+    while ((1u << bits) < 2 * D)
+        bits++;
+    if (n > DS_FAST_TOTAL || srcidx_reserve(S, D + 1, bits))
+        return -1;
+    S->n = n;
+    S->deep_end = D;
+    for (int g = 0; g < 3; g++)
+        memset(S->map_pos[g], 0, S->map_cap * sizeof(uint16_t));
+    for (uint32_t q = 1; q < D; q++)
+        S->hash_total[hash3(x + q)]++;
+    uint32_t mask = S->map_cap - 1;
+    for (uint32_t q = 1; q < D; q++) {
+        uint32_t h = hash3(x + q);
+        S->rank[q] = --S->hash_total[h]; /* later positions with this hash */
+        for (int g = 0; g < 3; g++) {
+            uint64_t key = gram_key(x + q, g);
+            uint32_t i = map_slot(key, bits);
+            while (S->map_pos[g][i] && S->map_key[g][i] != key)
+                i = (i + 1) & mask;
+            S->link[g][q] = S->map_pos[g][i];
+            S->map_key[g][i] = key;
+            S->map_pos[g][i] = (uint16_t)q;
+        }
+    }
+    return 0; /* hash_total is back to all zero */
+}
+
+/* ------------------------------------------------------------ speculation */
+
+#define SPEC_OPEN UINT32_MAX
+
+/*
+ * longest_match over the source alone (bytes past xlen unknown).  Returns
+ * SPEC_OPEN if the outcome could depend on unknown bytes: some candidate
+ * matches all the way to xlen, or the length to beat already reaches it.
+ * Otherwise every comparison ended inside the source, and nice/lookahead
+ * clamps of the real run cannot matter (lengths stay below xlen - s).
+ */
+static inline uint32_t spec_match(const ds_cfg *c, const uint32_t *prev, const uint8_t *buf,
+                                  uint32_t s, uint32_t cur, uint32_t xlen, uint32_t prev_length,
+                                  uint32_t *match_start) {
+    uint32_t known = xlen - s;
+    if (prev_length >= known)
+        return SPEC_OPEN;
+    uint32_t chain = c->chain, best = prev_length, nice = c->nice;
+    if (prev_length >= c->good)
+        chain >>= 2;
+    uint32_t maxlen = known < 258 ? known : 258;
+    const uint8_t *scan = buf + s;
+    do {
+        const uint8_t *m = buf + cur;
+        if (m[best] == scan[best] && m[0] == scan[0] && m[1] == scan[1]) {
+            uint32_t len = common_len(scan, m, maxlen);
+            if (len == known)
+                return SPEC_OPEN;
+            if (len > best) {
+                *match_start = cur;
+                best = len;
+                if (len >= nice || len >= maxlen)
+                    break;
+            }
+        }
+    } while ((cur = prev[cur & (DS_WSIZE - 1)]) != 0 && --chain != 0);
+    return best;
+}
+
+/* deflate_fast steps that do not depend on what follows the source. */
+static void spec_fast(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf,
+                      uint32_t xlen) {
+    uint32_t s = st->strstart;
+    while (s + 2 < xlen) {
+        size_t mark = t->log_len;
+        uint32_t hh = insert_pos(t, buf, s, 1);
+        uint32_t mlen = 0, ms = st->match_start;
+        if (hh != 0 && s - hh <= DS_MAX_DIST) {
+            mlen = spec_match(c, t->prev, buf, s, hh, xlen, 2, &ms);
+            if (mlen == SPEC_OPEN) {
+                ds_tables_undo_to(t, mark);
+                break;
+            }
+        }
+        if (mlen >= 3) {
+            if (mlen <= c->lazy) {
+                /* inserting s+1 .. s+mlen-1 reads up to s+mlen+1 */
+                if (s + mlen + 1 >= xlen) {
+                    ds_tables_undo_to(t, mark);
+                    break;
+                }
+                for (uint32_t q = s + 1; q < s + mlen; q++)
+                    insert_pos(t, buf, q, 1);
+            }
+            tally_match(&st->f, s - ms, mlen);
+            st->match_start = ms;
+            s += mlen;
+        } else {
+            tally_lit(&st->f, buf[s]);
+            s++;
+        }
+        if (st->f.nsym == DS_SYM_END)
+            flush_block(st, s);
+    }
+    st->strstart = s;
+}
+
+/* deflate_slow steps that do not depend on what follows the source. */
+static void spec_slow(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf,
+                      uint32_t xlen) {
+    uint32_t s = st->strstart;
+    uint32_t match_length = st->match_length, match_start = st->match_start;
+    int match_available = st->match_available;
+    while (s + 2 < xlen) {
+        size_t mark = t->log_len;
+        uint32_t hh = insert_pos(t, buf, s, 1);
+        uint32_t prev_length = match_length, prev_match = match_start;
+        uint32_t ml = 2, ms = match_start;
+        if (hh != 0 && prev_length < c->lazy && s - hh <= DS_MAX_DIST) {
+            ml = spec_match(c, t->prev, buf, s, hh, xlen, prev_length, &ms);
+            if (ml == SPEC_OPEN) {
+                ds_tables_undo_to(t, mark);
+                break;
+            }
+            if (ml == 3 && s - ms > 4096)
+                ml = 2;
+        }
+        if (prev_length >= 3 && ml <= prev_length) {
+            uint32_t last = s + prev_length - 2;
+            if (last + 2 >= xlen) { /* would insert a position hashing unknown bytes */
+                ds_tables_undo_to(t, mark);
+                break;
+            }
+            tally_match(&st->f, s - 1 - prev_match, prev_length);
+            for (uint32_t q = s + 1; q <= last; q++)
+                insert_pos(t, buf, q, 1);
+            s = s - 1 + prev_length;
+            match_available = 0;
+            match_length = 2;
+            match_start = ms;
+            if (st->f.nsym == DS_SYM_END)
+                flush_block(st, s);
+        } else if (match_available) {
+            tally_lit(&st->f, buf[s - 1]);
+            if (st->f.nsym == DS_SYM_END)
+                flush_block(st, s);
+            s++;
+            match_length = ml;
+            match_start = ms;
+        } else {
+            match_available = 1;
+            s++;
+            match_length = ml;
+            match_start = ms;
+        }
+    }
+    st->strstart = s;
+    st->match_length = match_length;
+    st->match_start = match_start;
+    st->match_available = match_available;
+}
+
+int ds_run_spec(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint32_t xlen) {
+    if (st->done || xlen > DS_FAST_TOTAL || st->base != 0)
+        return 0;
+    if (ds_tables_reserve_log(t, t->log_len + 2 * (size_t)(xlen - st->strstart) + 8))
+        return -1;
+    if (c->slow)
+        spec_slow(c, st, t, buf, xlen);
+    else
+        spec_fast(c, st, t, buf, xlen);
+    return 0;
 }

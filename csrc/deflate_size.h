@@ -128,13 +128,48 @@ int ds_target_build(ds_target *T, const uint8_t *t, uint32_t n);
 void ds_target_free(ds_target *T);
 
 /*
+ * Per-source index for the fast path: the source's "deep" positions
+ * 1 .. D-1 (D = max(1, n-7): every 8-byte gram starting there lies inside
+ * the source) chained by equal 3-, 4- and 8-byte grams, and each one's
+ * rank in its hash chain (how many deeper-later positions share its hash).
+ * A target search walks only candidates that share enough leading bytes
+ * to beat the best length so far, and stops where the chain budget ends.
+ * Positions D .. n-1 are walked through the hash tables as usual.
+ */
+typedef struct ds_srcidx {
+    uint32_t n, deep_end; /* source length, D */
+    uint32_t cap;         /* positions allocated */
+    uint16_t *rank;       /* rank[q] */
+    uint16_t *link[3];    /* next lower position with the same 3/4/8-gram */
+    uint32_t map_bits, map_cap;
+    uint64_t *map_key[3];
+    uint16_t *map_pos[3]; /* 0: empty slot */
+    uint16_t *hash_total; /* DS_HASH_SIZE counters */
+} ds_srcidx;
+
+int ds_srcidx_build(ds_srcidx *S, const uint8_t *x, uint32_t n);
+void ds_srcidx_free(ds_srcidx *S);
+
+/*
  * Like ds_run from a paused state to the end, for buf = source ⊕ target
  * with the target starting at tpos and T built from it (levels 4-9 only,
  * tpos + T->n <= DS_FAST_TOTAL).  Target positions are not inserted in
- * the tables; their own candidates come from T.
+ * the tables; their own candidates come from T, the source's from S
+ * (built from buf[0..tpos)) or, if S is NULL, from the tables.
  */
 int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint32_t tpos,
-                  const ds_target *T);
+                  const ds_target *T, const ds_srcidx *S);
+
+/*
+ * Speculative extension of a paused source prefix (source length xlen <=
+ * DS_FAST_TOTAL, state paused by ds_run at ds_pause_pos(xlen)): keep
+ * taking parse steps whose outcome cannot depend on the bytes that follow
+ * the source, and stop at the first step that could (a match reaching the
+ * source's end, or a hash reading past it).  The resulting state is the
+ * one-shot state for any continuation of length >= 1 with source +
+ * continuation <= DS_FAST_TOTAL.  Table writes are logged.  0 or -1.
+ */
+int ds_run_spec(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint32_t xlen);
 
 /* Deflate stream length in bytes of a finished parse. */
 static inline uint64_t ds_stream_bytes(const ds_state *st) { return (st->bits + 7) >> 3; }

@@ -41,6 +41,11 @@ typedef struct dctx {
     ds_state row;    /* paused parse of the row's source */
     size_t row_mark; /* log length at the pause */
     int row_valid;
+    ds_state spec;    /* row state extended past the pause (ds_run_spec) */
+    size_t spec_mark; /* log length after the extension */
+    int spec_valid;   /* the tables hold the extension's writes */
+    ds_srcidx sidx; /* the row's source index (levels 4-9, small sources) */
+    int sidx_valid;
 } dctx;
 
 static uint64_t wrapper_bytes(int wrapper) {
@@ -71,6 +76,7 @@ static void dctx_free(void *v) {
     if (c->zctx)
         zf_engine_zlib.ctx_free(c->zctx);
     ds_tables_free(&c->tab);
+    ds_srcidx_free(&c->sidx);
     free(c->cat);
     free(c);
 }
@@ -146,6 +152,31 @@ static int prepare_row(dctx *c) {
     c->row_mark = c->tab.log_len;
     c->tab.logging = 1;
     c->row_valid = 1;
+    c->spec_valid = 0;
+    return ZF_OK;
+}
+
+/* Tables and state for a pair: the extended prefix if it applies. */
+static int fork_state(dctx *c, uint32_t tlen, ds_state *st) {
+    int rc;
+    if (!c->row_valid && (rc = prepare_row(c)) != ZF_OK)
+        return rc;
+    if (tlen >= 1 && c->src_len + tlen <= DS_FAST_TOTAL && !c->dirty) {
+        if (!c->spec_valid) {
+            ds_tables_undo_to(&c->tab, c->row_mark);
+            c->spec = c->row;
+            if (ds_run_spec(&c->cfg, &c->spec, &c->tab, c->cat, c->src_len) != 0)
+                return ZF_ENOMEM;
+            c->spec_mark = c->tab.log_len;
+            c->spec_valid = 1;
+        }
+        ds_tables_undo_to(&c->tab, c->spec_mark);
+        *st = c->spec;
+    } else {
+        ds_tables_undo_to(&c->tab, c->row_mark);
+        c->spec_valid = 0;
+        *st = c->row;
+    }
     return ZF_OK;
 }
 
@@ -162,6 +193,8 @@ static int drow_begin(void *v, const uint8_t *src, size_t n) {
     if (n)
         memcpy(c->cat, src, n);
     c->src_len = (uint32_t)n;
+    c->sidx_valid = c->cfg.slow && n < DS_FAST_TOTAL &&
+                    ds_srcidx_build(&c->sidx, c->cat, (uint32_t)n) == 0;
     return prepare_row(c);
 }
 
@@ -194,25 +227,23 @@ static int dpair(void *v, const void *tstate, const uint8_t *t, size_t n, uint64
     if (n > DS_MAX_INPUT - c->src_len)
         return ZF_ETOOBIG;
     int rc;
-    if (!c->row_valid && (rc = prepare_row(c)) != ZF_OK)
-        return rc;
     uint32_t total = c->src_len + (uint32_t)n;
-    if ((rc = grow_buf(&c->cat, &c->cat_cap, (size_t)total + 1)) != ZF_OK)
+    if ((rc = grow_buf(&c->cat, &c->cat_cap, (size_t)total + 8)) != ZF_OK)
+        return rc;
+    ds_state st;
+    if ((rc = fork_state(c, (uint32_t)n, &st)) != ZF_OK)
         return rc;
     if (n)
         memcpy(c->cat + c->src_len, t, n);
-    ds_state st = c->row;
     c->tab.logging = 1;
     const ds_target *T = tstate;
     if (T && c->cfg.slow && T->n == n && total <= DS_FAST_TOTAL)
-        rc = ds_run_target(&c->cfg, &st, &c->tab, c->cat, c->src_len, T);
+        rc = ds_run_target(&c->cfg, &st, &c->tab, c->cat, c->src_len, T,
+                           c->sidx_valid ? &c->sidx : NULL);
     else
         rc = ds_run(&c->cfg, &st, &c->tab, c->cat, total, UINT32_MAX);
-    if (rc != 0) {
-        ds_tables_undo_to(&c->tab, c->row_mark);
-        return ZF_ENOMEM;
-    }
-    ds_tables_undo_to(&c->tab, c->row_mark);
+    if (rc != 0)
+        return ZF_ENOMEM; /* the next pair rolls the tables back */
     *out = ds_stream_bytes(&st) + c->wrap_bytes;
     return ZF_OK;
 }
