@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "standard input: jsonl)")
     g.add_argument("--on-error", choices=("fail", "skip"), default="fail",
                    help="a bad source record stops the run (fail, the default) or is "
-                        "skipped, counted and reported (skip)")
+                        "skipped, counted and reported (skip; skipped records take "
+                        "no zipfit_index)")
     s = common.add_argument_group("scoring")
     s.add_argument("-c", "--compressor", default="gzip",
                    help="gzip (default), zlib, deflate, lz4, zstd, brotli, lzma, bz2")
@@ -431,6 +432,9 @@ class _Run:
         self.args = args
         self.stack = stack
         _check_options(args)
+        if "-" in args.sources and "-" in args.target:
+            raise UsageError("standard input ('-') can feed the sources or the targets, "
+                             "not both")
         args.target_template = _unescape(args.target_template)
         self.spec = TextSpec(args.text_field)
         self.sources = expand_inputs(args.sources, args.format, what="source")
@@ -476,6 +480,7 @@ class _Run:
 
     def finish_inputs(self) -> None:
         """After the stream: report skipped records and empty inputs."""
+        self.progress.close()
         p = self.policy
         if p.skipped:
             first = "; ".join(str(e) for e in p.first)
