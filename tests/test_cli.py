@@ -469,7 +469,7 @@ def test_ctrl_c_while_reading_stdin(tmp_path, task):
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_while_scoring(tmp_path, corpus):
     # Big documents at the slowest level: one chunk takes many seconds.
-    big = ["\n".join(corpus[i:i + 400]) for i in range(0, 4000, 7)]
+    big = ["\n".join(corpus[i:i + 400]) for i in range(0, 600, 10)]    # 60 x ~200 KB
     src = write_jsonl(tmp_path / "s.jsonl", [{"text": b} for b in big])
     tgt = write_jsonl(tmp_path / "t.jsonl", [{"text": t} for t in corpus[:30]])
     out = tmp_path / "o.jsonl"
