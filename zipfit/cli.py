@@ -24,7 +24,7 @@ import signal
 import sys
 import time
 import warnings
-from typing import Any, Callable, Iterator, List, Optional, Sequence, TextIO
+from typing import Any, Iterator, List, Optional, Sequence, TextIO
 
 import numpy as np
 
