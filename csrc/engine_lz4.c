@@ -7,8 +7,8 @@
  * package.
  *
  * One lzs_sizer per context (thread).  row_begin parses the source alone up
- * to its pause; each pair appends the target and resumes from there, with
- * the table writes rolled back afterwards.
+ * to its pause; each pair appends the target and resumes from there on a
+ * copy of the paused table.  Targets carry their precomputed hashes.
  */
 #include <stdlib.h>
 
@@ -49,11 +49,24 @@ static int lrow(void *ctx, const uint8_t *src, size_t n) {
     return rc_of(lzs_row_begin(ctx, src, n));
 }
 
+/* Per target: the hash of each of its positions (they do not depend on the
+ * source in single-block mode). */
+static int ltarget_new(const zf_params *p, const uint8_t *t, size_t n, void **state) {
+    (void)p;
+    *state = lzs_target_hashes(t, n);
+    if (!*state && n >= 4 && n <= LZS_BLOCK)
+        return ZF_ENOMEM;
+    return ZF_OK;
+}
+
+static void ltarget_free(void *state) {
+    free(state);
+}
+
 static int lpair(void *ctx, const void *tstate, const uint8_t *t, size_t n, uint64_t *out) {
-    (void)tstate;
-    return rc_of(lzs_pair(ctx, t, n, out));
+    return rc_of(lzs_pair(ctx, t, n, tstate, out));
 }
 
 const zf_engine zf_engine_lz4 = {
-    "lz4", lctx_new, lctx_free, NULL, NULL, lsize, lrow, lpair,
+    "lz4", lctx_new, lctx_free, ltarget_new, ltarget_free, lsize, lrow, lpair,
 };

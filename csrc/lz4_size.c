@@ -54,9 +54,10 @@ ALWAYS_INLINE uint32_t hash_at(const uint8_t *p, const int u16) {
     return (uint32_t)(((rd64(p) << 24) * 889523592379ull) >> 52);   /* 12 bits, 5 bytes */
 }
 
-/* Extra length bytes for a literal run or match code of v. */
+/* Extra length bytes for a literal run or match code of v:
+ * 0 below 15, else (v - 15) / 255 + 1; both are (v + 240) / 255. */
 ALWAYS_INLINE uint32_t ext(uint32_t v) {
-    return v < 15 ? 0 : (v - 15) / 255 + 1;
+    return (v + 240) / 255;
 }
 
 /* Equal bytes of a[i] and c[i] for a + i < lim (c < a). */
@@ -77,17 +78,17 @@ ALWAYS_INLINE uint32_t count_eq(const uint8_t *a, const uint8_t *c, const uint8_
 }
 
 /*
- * Parse block [bs, be) of b from *P.  Full runs return RUN_DONE with the
+ * Parse block [bs, be) of b from *P; H, if not NULL, holds hash4 of each
+ * position (single-block mode only).  Full runs return RUN_DONE with the
  * block's compressed size in *res (0 when the budget checks failed).
  * Prefix runs (be = end of x) return RUN_PAUSED with *P at the pause.
- * log: full runs record the table indexes they write (count in *nlog).
  */
-ALWAYS_INLINE int run(const uint8_t *b, uint32_t bs, uint32_t be, void *tab, lzs_pos *P,
-                      uint32_t nb0, uint32_t cap, uint16_t *log, uint32_t *nlog,
-                      uint32_t *res, const int u16, const int checks, const int prefix) {
-    uint16_t *T16 = (uint16_t *)tab;
-    uint32_t *T32 = (uint32_t *)tab;
-    uint32_t nl = log ? *nlog : 0;
+ALWAYS_INLINE int run(const uint8_t *restrict b, const uint16_t *restrict H, uint32_t bs,
+                      uint32_t be, void *restrict tab, lzs_pos *restrict P, uint32_t nb0,
+                      uint32_t cap, uint32_t *restrict res, const int u16, const int checks,
+                      const int prefix) {
+    uint16_t *restrict T16 = (uint16_t *)tab;
+    uint32_t *restrict T32 = (uint32_t *)tab;
     /* prefix runs: writes since the last safe point, to roll back */
     uint32_t u_idx[4], u_old[4];
     int nu = 0;
@@ -95,6 +96,8 @@ ALWAYS_INLINE int run(const uint8_t *b, uint32_t bs, uint32_t be, void *tab, lzs
     const uint32_t mfl = be - 11, mlim = be - 5;
     uint32_t ip, anchor, fwd, step, nb, fh, cand, out;
 
+/* H (single-block mode, may be NULL): precomputed hash of every position */
+#define HASH(p) (H ? (uint32_t)H[p] : hash_at(b + (p), u16))
 #define TGET(h) (u16 ? (uint32_t)T16[h] : T32[h])
 #define TSET(hh, v)                                                                        \
     do {                                                                                   \
@@ -103,9 +106,6 @@ ALWAYS_INLINE int run(const uint8_t *b, uint32_t bs, uint32_t be, void *tab, lzs
             u_idx[nu] = h_;                                                                \
             u_old[nu] = TGET(h_);                                                          \
             nu++;                                                                          \
-        } else if (log) {                                                                  \
-            log[nl & (LZS_LOGCAP - 1)] = (uint16_t)h_;                                     \
-            nl++;                                                                          \
         }                                                                                  \
         if (u16)                                                                           \
             T16[h_] = (uint16_t)(v);                                                       \
@@ -135,9 +135,9 @@ ALWAYS_INLINE int run(const uint8_t *b, uint32_t bs, uint32_t be, void *tab, lzs
             goto pause;
         goto last;
     }
-    TSET(hash_at(b + bs, u16), bs);
+    TSET(HASH(bs), bs);
     ip = bs + 1;
-    fh = hash_at(b + ip, u16);
+    fh = HASH(ip);
 
 search:
     fwd = ip;
@@ -160,7 +160,7 @@ probe:
                 goto pause;
             goto last;
         }
-        fh = hash_at(b + fwd, u16);
+        fh = HASH(fwd);
         TSET(h, cur);
         if (!u16 && cand + MAXDIST < cur)
             continue;
@@ -208,9 +208,9 @@ after:
             goto pause;
         goto last;
     }
-    TSET(hash_at(b + ip - 2, u16), ip - 2);
+    TSET(HASH(ip - 2), ip - 2);
     {
-        uint32_t h = hash_at(b + ip, u16);
+        uint32_t h = HASH(ip);
         cand = TGET(h);
         TSET(h, ip);
         if ((u16 || cand + MAXDIST >= ip) && rd32(b + cand) == rd32(b + ip)) {
@@ -219,7 +219,7 @@ after:
         }
     }
     ip++;
-    fh = hash_at(b + ip, u16);
+    fh = HASH(ip);
     goto search;
 
 last: {
@@ -231,8 +231,6 @@ last: {
     *res = out + 1 + ext(R) + R;
 }
 done:
-    if (log)
-        *nlog = nl;
     return RUN_DONE;
 
 pause:
@@ -245,27 +243,35 @@ pause:
     }
     *P = safe;
     return RUN_PAUSED;
+#undef HASH
 #undef TGET
 #undef TSET
 }
 
 /* The four specialisations. */
 static uint32_t single_full(const uint8_t *b, uint32_t n, uint16_t *t, lzs_pos pos,
-                            uint32_t nb0, uint16_t *log, uint32_t *nlog) {
+                            uint32_t nb0) {
     uint32_t res = 0;
-    run(b, 0, n, t, &pos, nb0, 0, log, nlog, &res, 1, 0, 0);
+    run(b, NULL, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0);
+    return res;
+}
+
+static uint32_t single_full_h(const uint8_t *b, const uint16_t *H, uint32_t n, uint16_t *t,
+                              lzs_pos pos, uint32_t nb0) {
+    uint32_t res = 0;
+    run(b, H, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0);
     return res;
 }
 
 static void single_prefix(const uint8_t *b, uint32_t n, uint16_t *t, lzs_pos *pos, uint32_t nb0) {
     uint32_t res;
-    run(b, 0, n, t, pos, nb0, 0, NULL, NULL, &res, 1, 0, 1);
+    run(b, NULL, 0, n, t, pos, nb0, 0, &res, 1, 0, 1);
 }
 
 static uint32_t linked_full(const uint8_t *b, uint32_t bs, uint32_t be, uint32_t *t, lzs_pos pos,
                             uint32_t nb0) {
     uint32_t res = 0;
-    run(b, bs, be, t, &pos, nb0, be - bs - 1, NULL, NULL, &res, 0, 1, 0);
+    run(b, NULL, bs, be, t, &pos, nb0, be - bs - 1, &res, 0, 1, 0);
     return res;
 }
 
@@ -273,7 +279,7 @@ static void linked_prefix(const uint8_t *b, uint32_t bs, uint32_t x_end, uint32_
                           lzs_pos *pos, uint32_t nb0) {
     uint32_t res;
     /* the smallest budget any target can give this block */
-    run(b, bs, x_end, t, pos, nb0, x_end - bs - 1, NULL, NULL, &res, 0, 1, 1);
+    run(b, NULL, bs, x_end, t, pos, nb0, x_end - bs - 1, &res, 0, 1, 1);
 }
 
 /* ---------------------------------------------------------------- frames */
@@ -312,10 +318,10 @@ int lzs_init(lzs_sizer *s, int level) {
     s->nb0 = (uint32_t)lzs_acceleration(level) << 6;
     s->t16 = calloc(T16_ENTRIES, sizeof *s->t16);
     s->t16_row = calloc(T16_ENTRIES, sizeof *s->t16_row);
-    s->log = malloc(LZS_LOGCAP * sizeof *s->log);
     s->t32 = calloc(T32_ENTRIES, sizeof *s->t32);
     s->t32_row = calloc(T32_ENTRIES, sizeof *s->t32_row);
-    if (!s->t16 || !s->t16_row || !s->log || !s->t32 || !s->t32_row) {
+    s->hbuf = malloc((LZS_BLOCK + 16) * sizeof *s->hbuf);
+    if (!s->t16 || !s->t16_row || !s->t32 || !s->t32_row || !s->hbuf) {
         lzs_free(s);
         return -1;
     }
@@ -326,9 +332,9 @@ int lzs_init(lzs_sizer *s, int level) {
 void lzs_free(lzs_sizer *s) {
     free(s->t16);
     free(s->t16_row);
-    free(s->log);
     free(s->t32);
     free(s->t32_row);
+    free(s->hbuf);
     free(s->buf);
     memset(s, 0, sizeof *s);
 }
@@ -344,23 +350,18 @@ static void t16_make(lzs_sizer *s, int want) {
     s->t16_base = want;
 }
 
-/* Single-block frame of b[0..n) from pos over base table `want`. */
-static uint64_t single_frame(lzs_sizer *s, const uint8_t *b, uint32_t n, lzs_pos pos, int want) {
+/* Single-block frame of b[0..n) from pos over base table `want`
+ * (H: hashes of b's positions, or NULL). */
+static uint64_t single_frame(lzs_sizer *s, const uint8_t *b, const uint16_t *H, uint32_t n,
+                             lzs_pos pos, int want) {
     if (n == 0)
         return frame_len(0, 0);
     t16_make(s, want);
-    uint32_t nlog = 0;
-    uint32_t c = single_full(b, n, s->t16, pos, s->nb0, s->log, &nlog);
-    /* roll the table back to its base */
-    if (nlog > LZS_LOGCAP) {
-        s->t16_base = 0;
-    } else if (want == 1) {
-        for (uint32_t i = 0; i < nlog; i++)
-            s->t16[s->log[i]] = 0;
-    } else {
-        for (uint32_t i = 0; i < nlog; i++)
-            s->t16[s->log[i]] = s->t16_row[s->log[i]];
-    }
+    uint32_t c = H ? single_full_h(b, H, n, s->t16, pos, s->nb0)
+                   : single_full(b, n, s->t16, pos, s->nb0);
+    /* Copying the 16 KB table back (next time) is cheaper than logging
+     * every write and undoing them, even for short texts. */
+    s->t16_base = 0;
     return frame_len(n, 4 + (uint64_t)(c < n ? c : n));
 }
 
@@ -368,7 +369,7 @@ int lzs_size(lzs_sizer *s, const uint8_t *x, size_t n, uint64_t *out) {
     if (n > LZS_MAX_INPUT)
         return -2;
     if (n <= LZS_BLOCK) {
-        *out = single_frame(s, x, (uint32_t)n, START, 1);
+        *out = single_frame(s, x, NULL, (uint32_t)n, START, 1);
         return 0;
     }
     memset(s->t32, 0, TABLE_BYTES);
@@ -406,6 +407,8 @@ int lzs_row_begin(lzs_sizer *s, const uint8_t *x, size_t n) {
     s->l_valid = 0;
     s->s_pos = START;
     if (n <= LZS_BLOCK) {
+        for (size_t i = 0; i + 4 <= n; i++)
+            s->hbuf[i] = (uint16_t)hash_at(s->buf + i, 1);
         /* parse x alone on a zero table, keep the paused table */
         t16_make(s, 1);
         single_prefix(s->buf, (uint32_t)n, s->t16, &s->s_pos, s->nb0);
@@ -436,7 +439,17 @@ static void linked_pause(lzs_sizer *s) {
     s->l_valid = 1;
 }
 
-int lzs_pair(lzs_sizer *s, const uint8_t *y, size_t m, uint64_t *out) {
+uint16_t *lzs_target_hashes(const uint8_t *y, size_t m) {
+    if (m < 4 || m > LZS_BLOCK)
+        return NULL;
+    uint16_t *h = malloc((m - 3) * sizeof *h);
+    if (h)
+        for (size_t i = 0; i + 4 <= m; i++)
+            h[i] = (uint16_t)hash_at(y + i, 1);
+    return h;
+}
+
+int lzs_pair(lzs_sizer *s, const uint8_t *y, size_t m, const uint16_t *yh, uint64_t *out) {
     if (!s->row_set)
         return -3;
     size_t X = s->x_len;
@@ -448,7 +461,16 @@ int lzs_pair(lzs_sizer *s, const uint8_t *y, size_t m, uint64_t *out) {
         memcpy(s->buf + X, y, m);
     size_t n = X + m;
     if (n <= LZS_BLOCK) {
-        *out = single_frame(s, s->buf, (uint32_t)n, s->s_pos, 2);
+        uint16_t *H = s->hbuf;
+        /* hashes across the seam, then y's own */
+        for (size_t i = X > 3 ? X - 3 : 0; i < X && i + 4 <= n; i++)
+            H[i] = (uint16_t)hash_at(s->buf + i, 1);
+        if (yh)
+            memcpy(H + X, yh, (m - 3) * sizeof *H);
+        else
+            for (size_t i = X; i + 4 <= n; i++)
+                H[i] = (uint16_t)hash_at(s->buf + i, 1);
+        *out = single_frame(s, s->buf, H, (uint32_t)n, s->s_pos, 2);
         return 0;
     }
     if (!s->l_valid)

@@ -16,8 +16,8 @@
  *
  * Pairs x ⊕ y: lzs_row_begin parses x once up to the last point where
  * nothing depends on bytes or length past x ("the pause"), and
- * lzs_pair resumes from that pause with y appended.  Table writes made by a
- * pair are logged and rolled back, so the paused table is reused as is.
+ * lzs_pair resumes from that pause with y appended, on a copy of the
+ * paused table.
  *
  * A sizer is single-threaded; use one per thread.
  */
@@ -34,8 +34,6 @@ extern "C" {
 #define LZS_BLOCK 65536u
 /* Largest input accepted: LZ4 renormalises its indexes past 2 GB. */
 #define LZS_MAX_INPUT ((size_t)1 << 30)
-/* Table writes logged per run before a full table copy is cheaper. */
-#define LZS_LOGCAP 8192u
 
 /* Where a block's parse stands. */
 enum { LZS_START = 0, LZS_SEARCH = 1, LZS_AFTER = 2 };
@@ -57,7 +55,8 @@ typedef struct lzs_sizer {
     uint16_t *t16;      /* working table */
     uint16_t *t16_row;  /* the row's paused table */
     int t16_base;       /* what t16 equals: 0 unknown, 1 all zero, 2 t16_row */
-    uint16_t *log;      /* indexes written by the current run (mod LZS_LOGCAP) */
+
+    uint16_t *hbuf;     /* hash4 of each position of x ⊕ y (single mode) */
 
     /* linked mode (n > 64 KB) */
     uint32_t *t32;
@@ -88,8 +87,16 @@ int lzs_size(lzs_sizer *s, const uint8_t *x, size_t n, uint64_t *out);
 /* Start pairs with source x (copied).  Same return codes. */
 int lzs_row_begin(lzs_sizer *s, const uint8_t *x, size_t n);
 
-/* Frame length of x ⊕ y for the row's x.  Same return codes. */
-int lzs_pair(lzs_sizer *s, const uint8_t *y, size_t m, uint64_t *out);
+/*
+ * hash4 of every position of a target (m - 3 entries), computed once and
+ * passed to lzs_pair; malloc'd (free() it).  NULL when m < 4 or m > 64 KB
+ * (nothing to precompute) or when out of memory.
+ */
+uint16_t *lzs_target_hashes(const uint8_t *y, size_t m);
+
+/* Frame length of x ⊕ y for the row's x; yh from lzs_target_hashes(y, m)
+ * or NULL.  Same return codes, -3 without a row. */
+int lzs_pair(lzs_sizer *s, const uint8_t *y, size_t m, const uint16_t *yh, uint64_t *out);
 
 #ifdef __cplusplus
 }
