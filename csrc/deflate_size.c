@@ -91,7 +91,8 @@ enum { KIND_LIT, KIND_DIST, KIND_BL };
 /*
  * zlib's pqdownheap: ties count as smaller, right child only if smaller.
  * With entries packed key << NODE_BITS | node, "key(a) <= key(b)" is
- * a <= (b | NODE_MASK).
+ * a <= (b | NODE_MASK).  (Branchy on purpose: predicted branches let the
+ * next level's loads start early; a select-based loop was 2x slower.)
  */
 #define NODE_MASK ((1u << NODE_BITS) - 1)
 static inline void sift_down(uint32_t *heap, int heap_len, int k) {
@@ -103,9 +104,10 @@ static inline void sift_down(uint32_t *heap, int heap_len, int k) {
         uint32_t c = heap[j];
         if (j < heap_len) {
             uint32_t r = heap[j + 1];
-            int right = r <= (c | NODE_MASK);
-            c = right ? r : c;
-            j += right;
+            if (r <= (c | NODE_MASK)) {
+                c = r;
+                j++;
+            }
         }
         if (v <= (c | NODE_MASK))
             break;
@@ -115,20 +117,42 @@ static inline void sift_down(uint32_t *heap, int heap_len, int k) {
     heap[k] = v;
 }
 
-static inline unsigned sym_extra(int kind, int n) {
-    switch (kind) {
-    case KIND_LIT:
-        return n > 256 ? len_extra((unsigned)n - 257) : 0;
-    case KIND_DIST:
-        return dist_extra((unsigned)n);
-    default:
-        return n == 16 ? 2 : n == 17 ? 3 : n == 18 ? 7 : 0;
-    }
-}
-
-static inline unsigned sym_static_len(int kind, int n) {
-    return kind == KIND_LIT ? static_lit_len((unsigned)n) : 5;
-}
+/* Extra bits per symbol, and static length + extra bits (trees.c's tables). */
+static const uint8_t lit_xbits[286] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4,
+    4, 4, 5, 5, 5, 5, 0,
+};
+static const uint8_t lit_sbits[286] = {
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9,
+    9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9,
+    9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9,
+    9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9,
+    9, 9, 9, 9, 9, 9, 9, 9, 7, 7, 7, 7, 7, 7, 7, 7, 7, 8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10,
+    11, 11, 11, 12, 13, 13, 13, 13, 8,
+};
+static const uint8_t dist_xbits[30] = {
+    0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12,
+    13, 13,
+};
+static const uint8_t dist_sbits[30] = {
+    5, 5, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15, 16, 16,
+    17, 17, 18, 18,
+};
+static const uint8_t bl_xbits[19] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 7,
+};
 
 /*
  * Build one tree from w->freq[0..elems): sets w->len for the leaves and
@@ -136,14 +160,16 @@ static inline unsigned sym_static_len(int kind, int n) {
  */
 static int build_tree(tree_work *w, int elems, int maxlen, int kind, int64_t *opt,
                       int64_t *stat) {
+    const uint8_t *xbits = kind == KIND_LIT ? lit_xbits : kind == KIND_DIST ? dist_xbits : bl_xbits;
+    const uint8_t *sbits = kind == KIND_LIT ? lit_sbits : dist_sbits; /* unused for KIND_BL */
     uint32_t *heap = w->heap;
     int max_code = -1, heap_len = 0, heap_max = HEAP_SIZE;
     for (int n = 0; n < elems; n++) {
-        if (w->freq[n]) {
-            heap[++heap_len] = PACK(w->freq[n], 0, n);
+        uint32_t f = w->freq[n];
+        w->len[n] = 0;
+        if (f) {
+            heap[++heap_len] = PACK(f, 0, n);
             max_code = n;
-        } else {
-            w->len[n] = 0;
         }
     }
     while (heap_len < 2) {
@@ -152,7 +178,7 @@ static int build_tree(tree_work *w, int elems, int maxlen, int kind, int64_t *op
         heap[++heap_len] = PACK(1, 0, node);
         *opt -= 1;
         if (kind != KIND_BL)
-            *stat -= sym_static_len(kind, node);
+            *stat -= sbits[node] - xbits[node];
     }
     for (int k = heap_len / 2; k >= 1; k--)
         sift_down(heap, heap_len, k);
@@ -173,28 +199,28 @@ static int build_tree(tree_work *w, int elems, int maxlen, int kind, int64_t *op
     } while (heap_len >= 2);
     heap[--heap_max] = heap[1];
 
-    /* Bit lengths, clamped at maxlen. */
+    /* Bit lengths, clamped at maxlen; costs summed without branches. */
     int bl_count[16] = {0};
     int overflow = 0;
+    int64_t o = 0, st = 0;
     w->len[P_NODE(heap[heap_max])] = 0;
     int h;
     for (h = heap_max + 1; h < HEAP_SIZE; h++) {
         int n = P_NODE(heap[h]);
         int bits = w->len[w->dad[n]] + 1;
-        if (bits > maxlen) {
-            bits = maxlen;
-            overflow++;
-        }
+        overflow += bits > maxlen;
+        bits = bits > maxlen ? maxlen : bits;
         w->len[n] = (uint16_t)bits;
         if (n > max_code)
             continue;
+        uint32_t f = w->freq[n];
         bl_count[bits]++;
-        unsigned xb = sym_extra(kind, n);
-        int64_t f = w->freq[n];
-        *opt += f * (bits + (int)xb);
-        if (kind != KIND_BL)
-            *stat += f * (int)(sym_static_len(kind, n) + xb);
+        o += (int64_t)f * (bits + xbits[n]);
+        st += (int64_t)f * sbits[n];
     }
+    *opt += o;
+    if (kind != KIND_BL)
+        *stat += st;
     if (overflow == 0)
         return max_code;
     do {
