@@ -46,7 +46,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -79,7 +79,6 @@ class Case:
     result: Optional[Dict[str, Any]] = None
     error: str = ""
     peak_mib: float = 0.0
-    extra: Dict[str, Any] = field(default_factory=dict)
 
     @property
     def pairs(self) -> int:
