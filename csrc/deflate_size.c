@@ -91,8 +91,10 @@ enum { KIND_LIT, KIND_DIST, KIND_BL };
 /*
  * zlib's pqdownheap: ties count as smaller, right child only if smaller.
  * With entries packed key << NODE_BITS | node, "key(a) <= key(b)" is
- * a <= (b | NODE_MASK).  (Branchy on purpose: predicted branches let the
- * next level's loads start early; a select-based loop was 2x slower.)
+ * a <= (b | NODE_MASK).  The child is picked with masks (that comparison
+ * is a coin flip), the loop exit stays a branch: measured on real block
+ * frequencies, this beat both the all-branch and the all-select loops.
+ * heap[j + 1] may be read one past heap_len; it is never used then.
  */
 #define NODE_MASK ((1u << NODE_BITS) - 1)
 static inline void sift_down(uint32_t *heap, int heap_len, int k) {
@@ -101,14 +103,11 @@ static inline void sift_down(uint32_t *heap, int heap_len, int k) {
         int j = k << 1;
         if (j > heap_len)
             break;
-        uint32_t c = heap[j];
-        if (j < heap_len) {
-            uint32_t r = heap[j + 1];
-            if (r <= (c | NODE_MASK)) {
-                c = r;
-                j++;
-            }
-        }
+        uint32_t c = heap[j], r = heap[j + 1];
+        uint32_t right = (uint32_t)(j < heap_len) & (uint32_t)(r <= (c | NODE_MASK));
+        uint32_t sel = 0u - right;
+        c = (r & sel) | (c & ~sel);
+        j += (int)right;
         if (v <= (c | NODE_MASK))
             break;
         heap[k] = c;
