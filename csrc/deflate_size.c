@@ -615,17 +615,41 @@ static inline uint32_t deep_source_search(const ds_srcidx *S, const uint8_t *buf
 }
 
 /*
+ * What a pair's fast path knows about the source side: the source index,
+ * and the last source positions (the "tail", D .. tpos-1, whose grams run
+ * into the target) with their hashes, newest first.
+ */
+typedef struct fast_ctx {
+    const ds_target *T;
+    const ds_srcidx *S; /* NULL: source candidates come from the tables */
+    uint32_t tpos;
+    uint32_t ntail;
+    uint32_t tail_pos[8];
+    uint32_t tail_hash[8];
+} fast_ctx;
+
+/* Is there any source candidate with hash h (non-NIL)? */
+static inline int source_has(const fast_ctx *F, const ds_tables *t, uint32_t h) {
+    if (!F->S)
+        return t->head[h] != 0;
+    for (uint32_t k = 0; k < F->ntail; k++)
+        if (F->tail_hash[k] == h)
+            return 1;
+    return (F->S->present[h >> 6] >> (h & 63)) & 1;
+}
+
+/*
  * longest_match for a target position i (absolute s = tpos + i) in fast
  * mode: the target's own candidates come from T's records, then the
- * source's chain is walked with the budget left: through the hash tables,
- * or, when S is given, the tables only for the last source positions and
- * the index for the deep ones.
+ * source's, in chain order, with the budget left: the tail positions,
+ * then the deep ones through the index (or, without an index, the whole
+ * source chain through the tables).
  */
 static inline uint32_t longest_match_target(const ds_cfg *c, const ds_tables *t,
                                             const uint8_t *buf, uint32_t s, uint32_t i,
                                             uint32_t lookahead, uint32_t prev_length,
-                                            uint32_t *match_start, const ds_target *T,
-                                            uint32_t tpos, const ds_srcidx *S) {
+                                            uint32_t *match_start, const fast_ctx *F) {
+    const ds_target *T = F->T;
     uint32_t chain = c->chain, best = prev_length, nice = c->nice;
     if (prev_length >= c->good)
         chain >>= 2;
@@ -638,7 +662,7 @@ static inline uint32_t longest_match_target(const ds_cfg *c, const ds_tables *t,
     for (; r < re && r->idx < chain; r++) {
         if (r->len > best) {
             best = r->len;
-            *match_start = tpos + r->pos;
+            *match_start = F->tpos + r->pos;
             if (best >= nice || best >= maxlen)
                 return best;
         }
@@ -646,10 +670,30 @@ static inline uint32_t longest_match_target(const ds_cfg *c, const ds_tables *t,
     uint32_t idx = T->count[i];
     if (idx >= chain)
         return best;
-    uint32_t cur = t->head[T->hash[i]];
-    uint32_t stop_at = S ? S->deep_end : 1; /* walk the tables down to here */
+    uint32_t h = T->hash[i];
     const uint8_t *scan = buf + s;
-    for (; cur >= stop_at; cur = t->prev[cur & (DS_WSIZE - 1)]) {
+    if (F->S) {
+        for (uint32_t k = 0; k < F->ntail; k++) {
+            if (F->tail_hash[k] != h)
+                continue;
+            const uint8_t *m = buf + F->tail_pos[k];
+            if (m[best] == scan[best] && m[0] == scan[0] && m[1] == scan[1]) {
+                uint32_t len = common_len(scan, m, maxlen);
+                if (len > best) {
+                    *match_start = F->tail_pos[k];
+                    best = len;
+                    if (len >= nice || len >= maxlen)
+                        return best;
+                }
+            }
+            if (++idx >= chain)
+                return best;
+        }
+        if ((F->S->present[h >> 6] >> (h & 63)) & 1)
+            best = deep_source_search(F->S, buf, s, best, idx, chain, nice, maxlen, match_start);
+        return best;
+    }
+    for (uint32_t cur = t->head[h]; cur != 0; cur = t->prev[cur & (DS_WSIZE - 1)]) {
         const uint8_t *m = buf + cur;
         if (m[best] == scan[best] && m[0] == scan[0] && m[1] == scan[1]) {
             uint32_t len = common_len(scan, m, maxlen);
@@ -663,16 +707,15 @@ static inline uint32_t longest_match_target(const ds_cfg *c, const ds_tables *t,
         if (++idx >= chain)
             return best;
     }
-    if (S && cur != 0)
-        best = deep_source_search(S, buf, s, best, idx, chain, nice, maxlen, match_start);
     return best;
 }
 
 static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_state *st,
                                                            ds_tables *t, const uint8_t *buf,
                                                            uint32_t n, uint32_t stop,
-                                                           int logging, const ds_target *T,
-                                                           uint32_t tpos, const ds_srcidx *S) {
+                                                           int logging, const fast_ctx *F) {
+    const ds_target *T = F ? F->T : NULL;
+    uint32_t tpos = F ? F->tpos : UINT32_MAX;
     uint32_t s = st->strstart;
     uint32_t match_length = st->match_length, match_start = st->match_start;
     int match_available = st->match_available;
@@ -693,14 +736,14 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
             if (!in_target)
                 hh = insert_pos(t, buf, s, logging);
             else /* any candidate at all: target or source (base is 0) */
-                hh = T->count[s - tpos] ? s - 1 : t->head[T->hash[s - tpos]];
+                hh = T->count[s - tpos] || source_has(F, t, T->hash[s - tpos]) ? s - 1 : 0;
         }
         uint32_t prev_length = match_length, prev_match = match_start;
         match_length = 2;
         if (hh > st->base && prev_length < c->lazy && s - hh <= DS_MAX_DIST) {
             if (in_target)
                 match_length = longest_match_target(c, t, buf, s, s - tpos, lookahead, prev_length,
-                                                    &match_start, T, tpos, S);
+                                                    &match_start, F);
             else
                 match_length = longest_match(c, t->prev, buf, s, st->base, hh, lookahead,
                                              prev_length, &match_start);
@@ -750,9 +793,9 @@ int ds_run(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint
         return -1;
     if (c->slow) {
         if (logging)
-            run_slow(c, st, t, buf, n, stop, 1, NULL, 0, NULL);
+            run_slow(c, st, t, buf, n, stop, 1, NULL);
         else
-            run_slow(c, st, t, buf, n, stop, 0, NULL, 0, NULL);
+            run_slow(c, st, t, buf, n, stop, 0, NULL);
     } else {
         if (logging)
             run_fast(c, st, t, buf, n, stop, 1);
@@ -764,8 +807,16 @@ int ds_run(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint
 
 int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint32_t tpos,
                   const ds_target *T, const ds_srcidx *S) {
-    if (S && S->n != tpos)
-        S = NULL;
+    fast_ctx F;
+    F.T = T;
+    F.S = S && S->n == tpos ? S : NULL;
+    F.tpos = tpos;
+    F.ntail = 0;
+    if (F.S)
+        for (uint32_t q = tpos; q-- > F.S->deep_end;) {
+            F.tail_pos[F.ntail] = q;
+            F.tail_hash[F.ntail++] = T->n >= 2 ? hash3(buf + q) : UINT32_MAX;
+        }
     if (st->done)
         return 0;
     uint32_t n = tpos + T->n;
@@ -773,9 +824,9 @@ int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *bu
         uint32_t from = st->strstart < tpos ? st->strstart : tpos;
         if (ds_tables_reserve_log(t, t->log_len + 2 * (size_t)(tpos - from) + 8))
             return -1;
-        run_slow(c, st, t, buf, n, UINT32_MAX, 1, T, tpos, S);
+        run_slow(c, st, t, buf, n, UINT32_MAX, 1, &F);
     } else {
-        run_slow(c, st, t, buf, n, UINT32_MAX, 0, T, tpos, S);
+        run_slow(c, st, t, buf, n, UINT32_MAX, 0, &F);
     }
     return 0;
 }
@@ -871,12 +922,15 @@ void ds_srcidx_free(ds_srcidx *S) {
         free(S->map_pos[g]);
     }
     free(S->hash_total);
+    free(S->present);
     memset(S, 0, sizeof *S);
 }
 
 /* Make room for n positions and a map of 2^bits slots; 0 or -1. */
 static int srcidx_reserve(ds_srcidx *S, uint32_t n, uint32_t bits) {
     if (!S->hash_total && !(S->hash_total = calloc(DS_HASH_SIZE, sizeof *S->hash_total)))
+        return -1;
+    if (!S->present && !(S->present = malloc(DS_HASH_SIZE / 8)))
         return -1;
     if (n > S->cap) {
         uint32_t cap = n < 1024 ? 1024 : n;
@@ -922,8 +976,12 @@ int ds_srcidx_build(ds_srcidx *S, const uint8_t *x, uint32_t n) {
     S->deep_end = D;
     for (int g = 0; g < 3; g++)
         memset(S->map_pos[g], 0, S->map_cap * sizeof(uint16_t));
-    for (uint32_t q = 1; q < D; q++)
-        S->hash_total[hash3(x + q)]++;
+    memset(S->present, 0, DS_HASH_SIZE / 8);
+    for (uint32_t q = 1; q < D; q++) {
+        uint32_t h = hash3(x + q);
+        S->hash_total[h]++;
+        S->present[h >> 6] |= 1ull << (h & 63);
+    }
     uint32_t mask = S->map_cap - 1;
     for (uint32_t q = 1; q < D; q++) {
         uint32_t h = hash3(x + q);

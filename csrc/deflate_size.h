@@ -145,6 +145,7 @@ typedef struct ds_srcidx {
     uint64_t *map_key[3];
     uint16_t *map_pos[3]; /* 0: empty slot */
     uint16_t *hash_total; /* DS_HASH_SIZE counters */
+    uint64_t *present;    /* bit h: some deep position has hash h */
 } ds_srcidx;
 
 int ds_srcidx_build(ds_srcidx *S, const uint8_t *x, uint32_t n);
