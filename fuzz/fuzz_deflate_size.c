@@ -1,0 +1,103 @@
+/*
+ * fuzz_deflate_size.c - libFuzzer target: zf_engine_deflate vs system zlib.
+ *
+ * Input layout: byte 0 picks the level (1-9), byte 1 the wrapper and
+ * whether target states are used, bytes 2-3 the split point; the rest is
+ * split into source and target.  Checks size(source), size(target) and
+ * row_begin(source) + pair(target) against deflate() of the concatenation.
+ * A second target (the rest reversed) exercises reuse of the same row.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "../csrc/zf.h"
+
+extern const zf_engine zf_engine_deflate;
+
+static uint64_t zlib_len(int level, int wrapper, const uint8_t *x, size_t n) {
+    static uint8_t *out;
+    static size_t cap;
+    z_stream s;
+    memset(&s, 0, sizeof s);
+    int wbits = wrapper == ZF_WRAP_GZIP ? 31 : wrapper == ZF_WRAP_ZLIB ? 15 : -15;
+    if (deflateInit2(&s, level, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        abort();
+    size_t need = deflateBound(&s, (uLong)n) + 64;
+    if (need > cap) {
+        free(out);
+        out = malloc(need);
+        cap = need;
+    }
+    s.next_in = (Bytef *)x;
+    s.avail_in = (uInt)n;
+    s.next_out = out;
+    s.avail_out = (uInt)cap;
+    if (deflate(&s, Z_FINISH) != Z_STREAM_END)
+        abort();
+    uint64_t r = s.total_out;
+    deflateEnd(&s);
+    return r;
+}
+
+static void check(const char *what, uint64_t got, uint64_t want, int level, size_t ns, size_t nt) {
+    if (got != want) {
+        fprintf(stderr, "MISMATCH %s level %d ns %zu nt %zu: engine %llu zlib %llu\n", what, level,
+                ns, nt, (unsigned long long)got, (unsigned long long)want);
+        abort();
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size < 4)
+        return 0;
+    int level = 1 + data[0] % 9;
+    int wrapper = data[1] % 3;
+    int use_states = (data[1] >> 2) & 1;
+    size_t rest = size - 4;
+    size_t split = ((size_t)data[2] << 8 | data[3]);
+    split = rest ? split % (rest + 1) : 0;
+    const uint8_t *src = data + 4, *tgt = data + 4 + split;
+    size_t ns = split, nt = rest - split;
+
+    zf_params p = {level, wrapper};
+    void *ctx;
+    if (zf_engine_deflate.ctx_new(&p, &ctx) != ZF_OK)
+        abort();
+    uint8_t *cat = malloc(rest + 1);
+    uint8_t *rev = malloc(nt + 1);
+    for (size_t i = 0; i < nt; i++)
+        rev[i] = tgt[nt - 1 - i];
+    void *ts[2] = {NULL, NULL};
+    if (use_states) {
+        if (zf_engine_deflate.target_new(&p, tgt, nt, &ts[0]) != ZF_OK ||
+            zf_engine_deflate.target_new(&p, rev, nt, &ts[1]) != ZF_OK)
+            abort();
+    }
+    uint64_t got;
+    if (zf_engine_deflate.size(ctx, src, ns, &got) != ZF_OK)
+        abort();
+    check("size(src)", got, zlib_len(level, wrapper, src, ns), level, ns, 0);
+    if (zf_engine_deflate.row_begin(ctx, src, ns) != ZF_OK)
+        abort();
+    for (int k = 0; k < 2; k++) {
+        const uint8_t *t = k ? rev : tgt;
+        memcpy(cat, src, ns);
+        memcpy(cat + ns, t, nt);
+        if (zf_engine_deflate.pair(ctx, ts[k], t, nt, &got) != ZF_OK)
+            abort();
+        check(k ? "pair(src, reversed tgt)" : "pair(src, tgt)", got,
+              zlib_len(level, wrapper, cat, ns + nt), level, ns, nt);
+    }
+    if (zf_engine_deflate.size(ctx, tgt, nt, &got) != ZF_OK)
+        abort();
+    check("size(tgt)", got, zlib_len(level, wrapper, tgt, nt), level, nt, 0);
+    zf_engine_deflate.target_free(ts[0]);
+    zf_engine_deflate.target_free(ts[1]);
+    zf_engine_deflate.ctx_free(ctx);
+    free(cat);
+    free(rev);
+    return 0;
+}
