@@ -626,16 +626,21 @@ typedef struct fast_ctx {
     uint32_t ntail;
     uint32_t tail_pos[8];
     uint32_t tail_hash[8];
+    uint64_t tail_filter; /* bit (hash & 63) of each tail hash */
 } fast_ctx;
 
 /* Is there any source candidate with hash h (non-NIL)? */
 static inline int source_has(const fast_ctx *F, const ds_tables *t, uint32_t h) {
     if (!F->S)
         return t->head[h] != 0;
+    if ((F->S->present[h >> 6] >> (h & 63)) & 1)
+        return 1;
+    if (!((F->tail_filter >> (h & 63)) & 1))
+        return 0;
     for (uint32_t k = 0; k < F->ntail; k++)
         if (F->tail_hash[k] == h)
             return 1;
-    return (F->S->present[h >> 6] >> (h & 63)) & 1;
+    return 0;
 }
 
 /*
@@ -673,7 +678,8 @@ static inline uint32_t longest_match_target(const ds_cfg *c, const ds_tables *t,
     uint32_t h = T->hash[i];
     const uint8_t *scan = buf + s;
     if (F->S) {
-        for (uint32_t k = 0; k < F->ntail; k++) {
+        uint32_t ntail = (F->tail_filter >> (h & 63)) & 1 ? F->ntail : 0;
+        for (uint32_t k = 0; k < ntail; k++) {
             if (F->tail_hash[k] != h)
                 continue;
             const uint8_t *m = buf + F->tail_pos[k];
@@ -812,10 +818,13 @@ int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *bu
     F.S = S && S->n == tpos ? S : NULL;
     F.tpos = tpos;
     F.ntail = 0;
-    if (F.S)
+    F.tail_filter = 0;
+    if (F.S && T->n >= 2)
         for (uint32_t q = tpos; q-- > F.S->deep_end;) {
+            uint32_t h = hash3(buf + q);
             F.tail_pos[F.ntail] = q;
-            F.tail_hash[F.ntail++] = T->n >= 2 ? hash3(buf + q) : UINT32_MAX;
+            F.tail_hash[F.ntail++] = h;
+            F.tail_filter |= 1ull << (h & 63);
         }
     if (st->done)
         return 0;
