@@ -23,7 +23,8 @@ static int lctx_new(const zf_params *p, void **out) {
     *out = NULL;
     if (p->level >= 3)
         return ZF_EINVAL; /* HC levels */
-    lzs_sizer *s = malloc(sizeof *s);
+    /* own cache lines: contexts of different threads must not share one */
+    lzs_sizer *s = aligned_alloc(64, (sizeof *s + 63) / 64 * 64);
     if (!s)
         return ZF_ENOMEM;
     if (lzs_init(s, p->level) != 0) {
