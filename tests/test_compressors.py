@@ -119,6 +119,18 @@ def test_cdist_every_compressor(name, level, corpus):
     assert np.array_equal(two, ref)
 
 
+def test_zstd_compressor_reuse_gives_fresh_sizes(corpus):
+    """zipfit keeps one ZstdCompressor per thread and level; sizes must be
+    those of a fresh compressor whatever came before (small after large,
+    level changes, empty input)."""
+    text = "\n\n".join(corpus).encode()
+    inputs = [text[:200_000], b"", text[:50], b"\x00" * 5000, text[:3], text[1000:90_000], b"x"]
+    for level in (3, 1, 19, 3, -7):
+        for x in inputs:
+            expected = len(zstandard.ZstdCompressor(level=level).compress(x))
+            assert zipfit.compressed_size(x, compressor="zstd", level=level) == expected
+
+
 # ----------------------------------------------------------------- errors
 
 def test_unknown_compressor_lists_the_choices():

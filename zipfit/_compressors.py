@@ -11,6 +11,7 @@ import bz2
 import gzip
 import importlib
 import lzma
+import threading
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Optional, Tuple
@@ -124,9 +125,21 @@ def _lz4_size(data: bytes, level: int) -> int:
     return len(frame.compress(data, compression_level=level))
 
 
+_local = threading.local()
+
+
 def _zstd_size(data: bytes, level: int) -> int:
-    zstd = _require("zstandard", "zstd")
-    return len(zstd.ZstdCompressor(level=level).compress(data))
+    # A ZstdCompressor is 10x dearer to make than to use; compress() starts
+    # a fresh frame each time, so a reused one gives the same bytes.  They
+    # are not thread-safe: one per thread and level.
+    cache = getattr(_local, "zstd", None)
+    if cache is None:
+        cache = _local.zstd = {}
+    c = cache.get(level)
+    if c is None:
+        zstd = _require("zstandard", "zstd")
+        c = cache[level] = zstd.ZstdCompressor(level=level)
+    return len(c.compress(data))
 
 
 def _brotli_size(data: bytes, level: int) -> int:
