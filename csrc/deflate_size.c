@@ -813,6 +813,8 @@ int ds_run(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint
 
 int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint32_t tpos,
                   const ds_target *T, const ds_srcidx *S) {
+    if (tpos == 0) /* position 0 is NIL, but T's records would offer it */
+        return ds_run(c, st, t, buf, T->n, UINT32_MAX);
     fast_ctx F;
     F.T = T;
     F.S = S && S->n == tpos ? S : NULL;

@@ -331,6 +331,41 @@ int main(int argc, char **argv) {
         }
         printf("pairs  %-7s %6ld cases ok\n", "small", n_cases - before);
     }
+    /* 4. boundary sizes: empty and tiny sources/targets, pause-point lengths */
+    {
+        long before = n_cases;
+        static const size_t lens[] = {0, 1, 2, 3, 4, 7, 8, 9, 30, 258, 260, 261, 262, 263, 600};
+        const size_t nl = sizeof lens / sizeof lens[0];
+        static uint8_t *tg[15];
+        size_t nt[15];
+        for (size_t j = 0; j < nl; j++)
+            tg[j] = malloc(700);
+        for (int level = 1; level <= 9; level++)
+            for (int kind = 0; kind < G_NGEN; kind++)
+                for (size_t a = 0; a < nl; a++) {
+                    gen(kind, x, lens[a]);
+                    for (size_t j = 0; j < nl; j++) {
+                        nt[j] = lens[j];
+                        gen(rnd() & 1 ? kind : (int)rndn(G_NGEN), tg[j], nt[j]);
+                        if (lens[a] && nt[j] && rnd() & 1) /* repeat the source's end */
+                            for (size_t k = 0; k < nt[j]; k++)
+                                tg[j][k] = x[(lens[a] > 5 ? lens[a] - 5 : 0) + k % 5 < lens[a]
+                                                 ? (lens[a] > 5 ? lens[a] - 5 : 0) + k % 5
+                                                 : 0];
+                    }
+                    zf_params prm = {level, (int)rndn(3)};
+                    void *ts[15] = {0};
+                    for (size_t j = 0; j < nl; j++)
+                        if (zf_engine_deflate.target_new(&prm, tg[j], nt[j], &ts[j]) != ZF_OK)
+                            abort();
+                    int bad = check_row(level, prm.wrapper, x, lens[a], tg, nt, (int)nl, ts, "bound");
+                    for (size_t j = 0; j < nl; j++)
+                        zf_engine_deflate.target_free(ts[j]);
+                    if (bad)
+                        goto out;
+                }
+        printf("pairs  %-7s %6ld cases ok\n", "bounds", n_cases - before);
+    }
 out:
     printf("%ld cases, %ld mismatches\n", n_cases, n_fail);
     return n_fail != 0;  /* buffers are left to process exit */
