@@ -629,20 +629,6 @@ typedef struct fast_ctx {
     uint64_t tail_filter; /* bit (hash & 63) of each tail hash */
 } fast_ctx;
 
-/* Is there any source candidate with hash h (non-NIL)? */
-static inline int source_has(const fast_ctx *F, const ds_tables *t, uint32_t h) {
-    if (!F->S)
-        return t->head[h] != 0;
-    if ((F->S->present[h >> 6] >> (h & 63)) & 1)
-        return 1;
-    if (!((F->tail_filter >> (h & 63)) & 1))
-        return 0;
-    for (uint32_t k = 0; k < F->ntail; k++)
-        if (F->tail_hash[k] == h)
-            return 1;
-    return 0;
-}
-
 /*
  * longest_match for a target position i (absolute s = tpos + i) in fast
  * mode: the target's own candidates come from T's records, then the
@@ -726,7 +712,8 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
     uint32_t match_length = st->match_length, match_start = st->match_start;
     int match_available = st->match_available;
     for (;;) {
-        uint32_t lookahead = loop_top(st, s, n, stop);
+        /* fast mode (F): no slide is possible, the lookahead is n - s */
+        uint32_t lookahead = F ? n - s : loop_top(st, s, n, stop);
         if (lookahead == UINT32_MAX) {
             st->strstart = s;
             st->match_length = match_length;
@@ -736,25 +723,26 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
         }
         if (lookahead == 0)
             break;
-        uint32_t hh = 0;
-        int in_target = T && s >= tpos;
-        if (lookahead >= 3) {
-            if (!in_target)
-                hh = insert_pos(t, buf, s, logging);
-            else /* any candidate at all: target or source (base is 0) */
-                hh = T->count[s - tpos] || source_has(F, t, T->hash[s - tpos]) ? s - 1 : 0;
-        }
         uint32_t prev_length = match_length, prev_match = match_start;
         match_length = 2;
-        if (hh > st->base && prev_length < c->lazy && s - hh <= DS_MAX_DIST) {
-            if (in_target)
+        if (T && s >= tpos) {
+            /* No gate on "any candidate": a search that finds nothing
+             * returns prev_length (or less), which leads to the same step
+             * as no search at all. */
+            if (lookahead >= 3 && prev_length < c->lazy) {
                 match_length = longest_match_target(c, t, buf, s, s - tpos, lookahead, prev_length,
                                                     &match_start, F);
-            else
+                if (match_length == 3 && s - match_start > 4096)
+                    match_length = 2;
+            }
+        } else {
+            uint32_t hh = lookahead >= 3 ? insert_pos(t, buf, s, logging) : 0;
+            if (hh > st->base && prev_length < c->lazy && s - hh <= DS_MAX_DIST) {
                 match_length = longest_match(c, t->prev, buf, s, st->base, hh, lookahead,
                                              prev_length, &match_start);
-            if (match_length == 3 && s - match_start > 4096)
-                match_length = 2;
+                if (match_length == 3 && s - match_start > 4096)
+                    match_length = 2;
+            }
         }
         if (prev_length >= 3 && match_length <= prev_length) {
             uint32_t max_insert = s + lookahead - 3;
