@@ -589,6 +589,10 @@ static inline uint32_t deep_source_search(const ds_srcidx *S, const uint8_t *buf
     while (q) {
         if (idx0 + S->rank[q] >= chain)
             break;
+        if (buf[q + best] != scan[best]) { /* cannot be longer than best */
+            q = S->link[g][q];
+            continue;
+        }
         uint32_t len = common_len(scan, buf + q, maxlen);
         if (len > best) {
             *match_start = q;
