@@ -8,7 +8,10 @@
  *
  * One lzs_sizer per context (thread).  row_begin parses the source alone up
  * to its pause; each pair appends the target and resumes from there on a
- * copy of the paused table.  Targets carry their precomputed hashes.
+ * copy of the paused table.  Targets carry their precomputed hashes and
+ * their own parse: where the pair's parse reaches a state y alone also
+ * reached, the recorded lookups are replayed (checked, not re-derived) for
+ * as long as they give the same answers.
  */
 #include <stdlib.h>
 
@@ -50,18 +53,14 @@ static int lrow(void *ctx, const uint8_t *src, size_t n) {
     return rc_of(lzs_row_begin(ctx, src, n));
 }
 
-/* Per target: the hash of each of its positions (they do not depend on the
- * source in single-block mode). */
+/* Per target: the hash of each of its positions and its own parse (neither
+ * depends on the source in single-block mode). */
 static int ltarget_new(const zf_params *p, const uint8_t *t, size_t n, void **state) {
-    (void)p;
-    *state = lzs_target_hashes(t, n);
-    if (!*state && n >= 4 && n <= LZS_BLOCK)
-        return ZF_ENOMEM;
-    return ZF_OK;
+    return lzs_target_new(t, n, p->level, (lzs_target **)state) == 0 ? ZF_OK : ZF_ENOMEM;
 }
 
 static void ltarget_free(void *state) {
-    free(state);
+    lzs_target_free(state);
 }
 
 static int lpair(void *ctx, const void *tstate, const uint8_t *t, size_t n, uint64_t *out) {

@@ -19,6 +19,17 @@
  *           extension reaching matchlimit, a budget check failing with the
  *           smallest possible budget) rolls back to the last safe point:
  *           the start of the current probe or the end of the last match.
+ *   rec/tr  (single-block pairs) record a target's own parse once (rec), and
+ *           replay it inside a pair (tr): wherever the pair's parse is after
+ *           a match ending at the same place in y as one of y alone's, the
+ *           rest of its parse is y alone's for as long as each recorded
+ *           table lookup gives the same answer here.  The replay checks
+ *           those answers without branching on them (a branch on "match or
+ *           not" is what costs in a parse) and writes the recorded table
+ *           entries; at the first different answer it resumes the parse
+ *           from the recorded state before that lookup.  A lookup whose
+ *           match, alone, stopped extending backwards at y's first byte is
+ *           never replayed past (after a source it may extend further).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +97,8 @@ ALWAYS_INLINE uint32_t count_eq(const uint8_t *a, const uint8_t *c, const uint8_
 ALWAYS_INLINE int run(const uint8_t *restrict b, const uint16_t *restrict H, uint32_t bs,
                       uint32_t be, void *restrict tab, lzs_pos *restrict P, uint32_t nb0,
                       uint32_t cap, uint32_t *restrict res, const int u16, const int checks,
-                      const int prefix) {
+                      const int prefix, lzs_trace *restrict rec, const lzs_trace *restrict tr,
+                      uint32_t X) {
     uint16_t *restrict T16 = (uint16_t *)tab;
     uint32_t *restrict T32 = (uint32_t *)tab;
     /* prefix runs: writes since the last safe point, to roll back */
@@ -95,6 +107,8 @@ ALWAYS_INLINE int run(const uint8_t *restrict b, const uint16_t *restrict H, uin
     lzs_pos safe = *P;
     const uint32_t mfl = be - 11, mlim = be - 5;
     uint32_t ip, anchor, fwd, step, nb, fh, cand, out;
+    uint32_t noreplay = UINT32_MAX;
+    lzs_event *ev = NULL; /* recording: the event being filled */
 
 /* H (single-block mode, may be NULL): precomputed hash of every position */
 #define HASH(p) (H ? (uint32_t)H[p] : hash_at(b + (p), u16))
@@ -150,6 +164,11 @@ probe:
             nu = 0;
         }
         uint32_t h = fh, cur = fwd;
+        if (rec) {
+            ev = &rec->ev[rec->nev];
+            *ev = (lzs_event){rd32(b + cur), (uint16_t)h, (uint16_t)cur, LZS_DUMMY, 0, 0};
+            rec->st[rec->nev] = (lzs_state){out, step, nb, (uint16_t)anchor, LZS_SEARCH};
+        }
         cand = TGET(h);
         ip = fwd;
         fwd += step;
@@ -162,16 +181,31 @@ probe:
         }
         fh = HASH(fwd);
         TSET(h, cur);
-        if (!u16 && cand + MAXDIST < cur)
+        if (!u16 && cand + MAXDIST < cur) {
+            if (rec)
+                rec->nev++;
             continue;
-        if (rd32(b + cand) == rd32(b + ip))
+        }
+        if (rd32(b + cand) == rd32(b + ip)) {
+            if (rec) {
+                ev->hit = 1;
+                ev->cand = (uint16_t)cand;
+                rec->nev++;
+            }
             break;
+        }
+        if (rec)
+            rec->nev++;
     }
     /* catch up backwards; the lower limit is the start of the input */
     while (ip > anchor && cand > 0 && b[ip - 1] == b[cand - 1]) {
         ip--;
         cand--;
     }
+    /* Catch-up stopped by the start of y alone: joined to a source it could
+     * go on, so a replay may not pass this event. */
+    if (rec && cand == 0 && ip > anchor)
+        ev->hit = 2;
     {
         uint32_t L = ip - anchor;
         if (checks && out + 1 + L + 8 + L / 255 > cap) {
@@ -208,12 +242,59 @@ after:
             goto pause;
         goto last;
     }
+    if (tr && ip >= X && ip != noreplay && tr->ck[ip - X] >= 0) {
+        /* y alone reached this same state: follow its recorded parse for as
+         * long as every table lookup gives the same answer here. */
+        int32_t k0 = tr->ck[ip - X];
+        const lzs_event *e = &tr->ev[k0];
+        uint32_t off = out - tr->st[k0].out;
+        for (;; e++) {
+            T16[e->pre_h] = (uint16_t)(X + e->pos - 2);
+            uint32_t v = T16[e->h];
+            uint32_t hit = rd32(b + v) == e->v4;
+            /* branch-free: whether a lookup matches is what mispredicts;
+             * the end (hit 3) and no-replay (2) events never agree */
+            uint32_t bad = (hit ^ e->hit) | (hit & (v != X + e->cand));
+            if (bad)
+                break;
+            T16[e->h] = (uint16_t)(X + e->pos);
+        }
+        const lzs_state *st = &tr->st[e - tr->ev];
+        if (e->hit == 3) {
+            *res = st->out + off;
+            goto done;
+        }
+        /* diverged: resume the parse in the state before event e */
+        anchor = X + st->anchor;
+        out = st->out + off;
+        if (st->phase == LZS_AFTER) {
+            ip = X + e->pos;
+            noreplay = ip;
+            goto after;
+        }
+        fwd = X + e->pos;
+        step = st->step;
+        nb = st->nb;
+        fh = HASH(fwd);
+        goto probe;
+    }
+    if (rec) {
+        rec->ck[ip] = (int32_t)rec->nev;
+        rec->st[rec->nev] = (lzs_state){out, 0, 0, (uint16_t)ip, LZS_AFTER};
+        ev = &rec->ev[rec->nev++];
+        *ev = (lzs_event){rd32(b + ip), (uint16_t)HASH(ip), (uint16_t)ip,
+                          (uint16_t)HASH(ip - 2), 0, 0};
+    }
     TSET(HASH(ip - 2), ip - 2);
     {
         uint32_t h = HASH(ip);
         cand = TGET(h);
         TSET(h, ip);
         if ((u16 || cand + MAXDIST >= ip) && rd32(b + cand) == rd32(b + ip)) {
+            if (rec) {
+                ev->hit = 1;
+                ev->cand = (uint16_t)cand;
+            }
             out += 1;
             goto match;
         }
@@ -229,6 +310,10 @@ last: {
         goto done;
     }
     *res = out + 1 + ext(R) + R;
+    if (rec) {
+        rec->st[rec->nev] = (lzs_state){*res, 0, 0, 0, 0};
+        rec->ev[rec->nev++] = (lzs_event){0, 0, 0, LZS_DUMMY, 0, 3};
+    }
 }
 done:
     return RUN_DONE;
@@ -252,26 +337,43 @@ pause:
 static uint32_t single_full(const uint8_t *b, uint32_t n, uint16_t *t, lzs_pos pos,
                             uint32_t nb0) {
     uint32_t res = 0;
-    run(b, NULL, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0);
+    run(b, NULL, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, NULL, NULL, 0);
     return res;
 }
 
 static uint32_t single_full_h(const uint8_t *b, const uint16_t *H, uint32_t n, uint16_t *t,
                               lzs_pos pos, uint32_t nb0) {
     uint32_t res = 0;
-    run(b, H, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0);
+    run(b, H, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, NULL, NULL, 0);
+    return res;
+}
+
+/* A pair x ⊕ y in single-block mode, replaying y's own parse where it can. */
+static uint32_t single_replay(const uint8_t *b, const uint16_t *H, uint32_t n, uint16_t *t,
+                              lzs_pos pos, uint32_t nb0, const lzs_trace *tr, uint32_t X) {
+    uint32_t res = 0;
+    run(b, H, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, NULL, tr, X);
+    return res;
+}
+
+/* y alone, recording its parse. */
+static uint32_t single_record(const uint8_t *b, const uint16_t *H, uint32_t n, uint16_t *t,
+                              uint32_t nb0, lzs_trace *rec) {
+    uint32_t res = 0;
+    lzs_pos pos = {LZS_START, 0, 0, 0, 0, 0, 0};
+    run(b, H, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, rec, NULL, 0);
     return res;
 }
 
 static void single_prefix(const uint8_t *b, uint32_t n, uint16_t *t, lzs_pos *pos, uint32_t nb0) {
     uint32_t res;
-    run(b, NULL, 0, n, t, pos, nb0, 0, &res, 1, 0, 1);
+    run(b, NULL, 0, n, t, pos, nb0, 0, &res, 1, 0, 1, NULL, NULL, 0);
 }
 
 static uint32_t linked_full(const uint8_t *b, uint32_t bs, uint32_t be, uint32_t *t, lzs_pos pos,
                             uint32_t nb0) {
     uint32_t res = 0;
-    run(b, NULL, bs, be, t, &pos, nb0, be - bs - 1, &res, 0, 1, 0);
+    run(b, NULL, bs, be, t, &pos, nb0, be - bs - 1, &res, 0, 1, 0, NULL, NULL, 0);
     return res;
 }
 
@@ -279,7 +381,7 @@ static void linked_prefix(const uint8_t *b, uint32_t bs, uint32_t x_end, uint32_
                           lzs_pos *pos, uint32_t nb0) {
     uint32_t res;
     /* the smallest budget any target can give this block */
-    run(b, NULL, bs, x_end, t, pos, nb0, x_end - bs - 1, &res, 0, 1, 1);
+    run(b, NULL, bs, x_end, t, pos, nb0, x_end - bs - 1, &res, 0, 1, 1, NULL, NULL, 0);
 }
 
 /* ---------------------------------------------------------------- frames */
@@ -316,7 +418,7 @@ int lzs_acceleration(int level) {
 int lzs_init(lzs_sizer *s, int level) {
     memset(s, 0, sizeof *s);
     s->nb0 = (uint32_t)lzs_acceleration(level) << 6;
-    s->t16 = calloc(T16_ENTRIES, sizeof *s->t16);
+    s->t16 = calloc(T16_ENTRIES + 8, sizeof *s->t16); /* + LZS_DUMMY */
     s->t16_row = calloc(T16_ENTRIES, sizeof *s->t16_row);
     s->t32 = calloc(T32_ENTRIES, sizeof *s->t32);
     s->t32_row = calloc(T32_ENTRIES, sizeof *s->t32_row);
@@ -352,13 +454,15 @@ static void t16_make(lzs_sizer *s, int want) {
 
 /* Single-block frame of b[0..n) from pos over base table `want`
  * (H: hashes of b's positions, or NULL). */
-static uint64_t single_frame(lzs_sizer *s, const uint8_t *b, const uint16_t *H, uint32_t n,
-                             lzs_pos pos, int want) {
+static uint64_t single_frame(lzs_sizer *s, const uint8_t *b, const uint16_t *H,
+                             const lzs_trace *tr, uint32_t X, uint32_t n, lzs_pos pos,
+                             int want) {
     if (n == 0)
         return frame_len(0, 0);
     t16_make(s, want);
-    uint32_t c = H ? single_full_h(b, H, n, s->t16, pos, s->nb0)
-                   : single_full(b, n, s->t16, pos, s->nb0);
+    uint32_t c = tr  ? single_replay(b, H, n, s->t16, pos, s->nb0, tr, X)
+                 : H ? single_full_h(b, H, n, s->t16, pos, s->nb0)
+                     : single_full(b, n, s->t16, pos, s->nb0);
     /* Copying the 16 KB table back (next time) is cheaper than logging
      * every write and undoing them, even for short texts. */
     s->t16_base = 0;
@@ -369,7 +473,7 @@ int lzs_size(lzs_sizer *s, const uint8_t *x, size_t n, uint64_t *out) {
     if (n > LZS_MAX_INPUT)
         return -2;
     if (n <= LZS_BLOCK) {
-        *out = single_frame(s, x, NULL, (uint32_t)n, START, 1);
+        *out = single_frame(s, x, NULL, NULL, 0, (uint32_t)n, START, 1);
         return 0;
     }
     memset(s->t32, 0, TABLE_BYTES);
@@ -439,17 +543,60 @@ static void linked_pause(lzs_sizer *s) {
     s->l_valid = 1;
 }
 
-uint16_t *lzs_target_hashes(const uint8_t *y, size_t m) {
-    if (m < 4 || m > LZS_BLOCK)
-        return NULL;
-    uint16_t *h = malloc((m - 3) * sizeof *h);
-    if (h)
-        for (size_t i = 0; i + 4 <= m; i++)
-            h[i] = (uint16_t)hash_at(y + i, 1);
-    return h;
+void lzs_target_free(lzs_target *t) {
+    if (!t)
+        return;
+    free(t->hash);
+    free(t->tr.ev);
+    free(t->tr.st);
+    free(t->tr.ck);
+    free(t);
 }
 
-int lzs_pair(lzs_sizer *s, const uint8_t *y, size_t m, const uint16_t *yh, uint64_t *out) {
+int lzs_target_new(const uint8_t *y, size_t m, int level, lzs_target **out) {
+    *out = NULL;
+    if (m < 4 || m > LZS_BLOCK)
+        return 0;
+    lzs_target *t = calloc(1, sizeof *t);
+    if (!t)
+        return -1;
+    t->hash = malloc((m - 3) * sizeof *t->hash);
+    if (!t->hash) {
+        lzs_target_free(t);
+        return -1;
+    }
+    for (size_t i = 0; i + 4 <= m; i++)
+        t->hash[i] = (uint16_t)hash_at(y + i, 1);
+    if (m >= MINLEN) {
+        /* y's own parse: at most one event per probed position, one per
+         * match and the end */
+        size_t cap = m + m / 4 + 8;
+        uint16_t *tab = calloc(T16_ENTRIES + 8, sizeof *tab);
+        t->tr.ev = malloc(cap * sizeof *t->tr.ev);
+        t->tr.st = malloc(cap * sizeof *t->tr.st);
+        t->tr.ck = malloc(m * sizeof *t->tr.ck);
+        if (!tab || !t->tr.ev || !t->tr.st || !t->tr.ck) {
+            free(tab);
+            lzs_target_free(t);
+            return -1;
+        }
+        for (size_t i = 0; i < m; i++)
+            t->tr.ck[i] = -1;
+        single_record(y, t->hash, (uint32_t)m, tab, (uint32_t)lzs_acceleration(level) << 6,
+                      &t->tr);
+        free(tab);
+        lzs_event *ev = realloc(t->tr.ev, t->tr.nev * sizeof *ev);
+        if (ev)
+            t->tr.ev = ev;
+        lzs_state *st = realloc(t->tr.st, t->tr.nev * sizeof *st);
+        if (st)
+            t->tr.st = st;
+    }
+    *out = t;
+    return 0;
+}
+
+int lzs_pair(lzs_sizer *s, const uint8_t *y, size_t m, const lzs_target *tg, uint64_t *out) {
     if (!s->row_set)
         return -3;
     size_t X = s->x_len;
@@ -465,12 +612,13 @@ int lzs_pair(lzs_sizer *s, const uint8_t *y, size_t m, const uint16_t *yh, uint6
         /* hashes across the seam, then y's own */
         for (size_t i = X > 3 ? X - 3 : 0; i < X && i + 4 <= n; i++)
             H[i] = (uint16_t)hash_at(s->buf + i, 1);
-        if (yh)
-            memcpy(H + X, yh, (m - 3) * sizeof *H);
+        if (tg)
+            memcpy(H + X, tg->hash, (m - 3) * sizeof *H);
         else
             for (size_t i = X; i + 4 <= n; i++)
                 H[i] = (uint16_t)hash_at(s->buf + i, 1);
-        *out = single_frame(s, s->buf, H, (uint32_t)n, s->s_pos, 2);
+        const lzs_trace *tr = tg && tg->tr.ev ? &tg->tr : NULL;
+        *out = single_frame(s, s->buf, H, tr, (uint32_t)X, (uint32_t)n, s->s_pos, 2);
         return 0;
     }
     if (!s->l_valid)

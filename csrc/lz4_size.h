@@ -17,7 +17,8 @@
  * Pairs x ⊕ y: lzs_row_begin parses x once up to the last point where
  * nothing depends on bytes or length past x ("the pause"), and
  * lzs_pair resumes from that pause with y appended, on a copy of the
- * paused table.
+ * paused table.  lzs_target_new records y's own parse once; pairs replay it
+ * where their parse of y coincides with it (see lz4_size.c).
  *
  * A sizer is single-threaded; use one per thread.
  */
@@ -47,6 +48,45 @@ typedef struct lzs_pos {
     uint32_t anchor; /* first byte not yet emitted */
     uint32_t out;    /* bytes emitted in this block so far */
 } lzs_pos;
+
+/* A table slot that nothing reads: replayed events write there when they
+ * have nothing to write before their lookup. */
+#define LZS_DUMMY 8192u
+
+/*
+ * One table lookup of a target's own parse (y alone), with the parse state
+ * just before it.  Positions are relative to the start of y.
+ */
+typedef struct lzs_event {
+    uint32_t v4;      /* the 4 bytes at pos */
+    uint16_t h;       /* slot looked up (hash of pos) */
+    uint16_t pos;     /* probe position (SEARCH) or match end (AFTER) */
+    uint16_t pre_h;   /* AFTER: slot written with pos - 2 before the lookup; else LZS_DUMMY */
+    uint16_t cand;    /* hit: the candidate found */
+    uint32_t hit;     /* 0 no match, 1 match, 2 do not replay past this, 3 end of parse */
+} lzs_event;
+
+/* The parse state before an event, to resume from when a replay diverges. */
+typedef struct lzs_state {
+    uint32_t out;     /* bytes emitted before this event (end: the block size) */
+    uint32_t step;    /* SEARCH: the probe's advance */
+    uint32_t nb;      /* SEARCH: probe counter */
+    uint16_t anchor;
+    uint16_t phase;   /* LZS_SEARCH or LZS_AFTER */
+} lzs_state;
+
+typedef struct lzs_trace {
+    lzs_event *ev;
+    lzs_state *st;
+    uint32_t nev;
+    int32_t *ck; /* ck[a]: the event at which y alone is after a match ending at a, or -1 */
+} lzs_trace;
+
+/* What lzs_pair can reuse of a target: its hashes and its own parse. */
+typedef struct lzs_target {
+    uint16_t *hash; /* hash4 of each position (m - 3 entries) */
+    lzs_trace tr;   /* ev == NULL: no trace */
+} lzs_target;
 
 typedef struct lzs_sizer {
     uint32_t nb0; /* acceleration << 6 */
@@ -88,15 +128,16 @@ int lzs_size(lzs_sizer *s, const uint8_t *x, size_t n, uint64_t *out);
 int lzs_row_begin(lzs_sizer *s, const uint8_t *x, size_t n);
 
 /*
- * hash4 of every position of a target (m - 3 entries), computed once and
- * passed to lzs_pair; malloc'd (free() it).  NULL when m < 4 or m > 64 KB
- * (nothing to precompute) or when out of memory.
+ * Precompute what pairs can reuse of target y at this level: its hashes and
+ * its own parse.  *out is NULL when there is nothing to reuse (m < 4 or
+ * m > 64 KB).  Returns 0 or -1 (no memory).
  */
-uint16_t *lzs_target_hashes(const uint8_t *y, size_t m);
+int lzs_target_new(const uint8_t *y, size_t m, int level, lzs_target **out);
+void lzs_target_free(lzs_target *t);
 
-/* Frame length of x ⊕ y for the row's x; yh from lzs_target_hashes(y, m)
- * or NULL.  Same return codes, -3 without a row. */
-int lzs_pair(lzs_sizer *s, const uint8_t *y, size_t m, const uint16_t *yh, uint64_t *out);
+/* Frame length of x ⊕ y for the row's x; tg from lzs_target_new(y, m) or
+ * NULL.  Same return codes, -3 without a row. */
+int lzs_pair(lzs_sizer *s, const uint8_t *y, size_t m, const lzs_target *tg, uint64_t *out);
 
 #ifdef __cplusplus
 }

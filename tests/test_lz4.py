@@ -181,6 +181,40 @@ def test_pairs_sharing_text_across_the_seam(corpus):
     assert ps.tolist() == ref
 
 
+def test_pairs_where_the_target_alone_would_stop_catching_up_at_its_start():
+    """y = P + ... + P: alone, the second P's match extends backwards only to
+    y's first byte; after a source ending in the same bytes it extends further.
+    Replaying y's own parse must not carry the shorter match over."""
+    rng = random.Random(21)
+    rows, cols = [], []
+    for _ in range(40):
+        p = _rand(rng, rng.randrange(6, 30))
+        tail = _rand(rng, rng.randrange(1, 4))
+        mid = _low_entropy(rng, rng.randrange(0, 40), b"0123") + b"11111111" * rng.randrange(0, 3)
+        cols.append(p + mid + _rand(rng, rng.randrange(0, 30)) + tail + p + tail + p)
+        rows.append(_low_entropy(rng, rng.randrange(0, 300)) + tail)
+    # found by search: here the source's last byte equals the one before the
+    # repeat, so the pair's match starts one or more bytes earlier
+    found = [
+        ("6afffe187c0026c051965a151481860cae024278e50248d5f5ee10506c9f0dd2c90e404b29"
+         "05b80f24897ac7191a0521977c9412a0085ffa750c",
+         "2292fe0b944017fad6c231313131313131315b853e805fe13df19f0c2292fe0b944017fad6"
+         "c20bfb82f086581e1544603d2152"),
+        ("2f91db574d043f0667a31ca9974a39741195",
+         "b9dd54300744af9981bc3e433a136731313131313131317f16b72af5352420c37b2714a1e6"
+         "95b9dd54300744af9981bc3e433a13673c9658e7ab2c588c0197b17a"),
+        ("e6dbe3f50eb07b803aab4166becce30b4644e827d9fbb4f0ababb2164ef17e9f26f481e163"
+         "15487e2a508a449257e577",
+         "ff99aa56b972ff465f6f961add3131313131313131cfdf0c7746699d72ce829bfc77ff99aa"
+         "56b972ff465f6f961add2f60adae6e7a"),
+    ]
+    rows += [bytes.fromhex(x) for x, _ in found]
+    cols += [bytes.fromhex(y) for _, y in found]
+    ps = c_pair_sizes(rows, cols)
+    ref = [[ref_size(a + b) for b in cols] for a in rows]
+    assert ps.tolist() == ref
+
+
 def test_pairs_switching_mode_at_64k(corpus):
     """x ⊕ y around 65,536 bytes: the frame mode depends on the total length."""
     text = "\n\n".join(corpus).encode()
