@@ -210,12 +210,12 @@ static int build_tree(tree_work *w, int elems, int maxlen, int kind, int64_t *op
         overflow += bits > maxlen;
         bits = bits > maxlen ? maxlen : bits;
         w->len[n] = (uint16_t)bits;
-        if (n > max_code)
-            continue;
-        uint32_t f = w->freq[n];
-        bl_count[bits]++;
-        o += (int64_t)f * (bits + xbits[n]);
-        st += (int64_t)f * sbits[n];
+        int leaf = n <= max_code;
+        int li = n & -leaf; /* internal nodes: symbol 0 with weight 0 */
+        int64_t f = (int64_t)(w->freq[li] & (0u - (uint32_t)leaf));
+        bl_count[bits] += leaf;
+        o += f * (bits + xbits[li]);
+        st += f * sbits[li];
     }
     *opt += o;
     if (kind != KIND_BL)
