@@ -55,11 +55,29 @@ static int lrow(void *ctx, const uint8_t *src, size_t n) {
 
 /* Per target: the hash of each of its positions and its own parse (neither
  * depends on the source in single-block mode). */
+
+/* Traces take ~20 bytes per target byte.  Beyond this many bytes in all
+ * (per process), targets keep only their hashes: still exact, ~15% slower. */
+#define TRACE_BUDGET ((size_t)256 << 20)
+static size_t trace_bytes_in_use; /* atomic */
+
 static int ltarget_new(const zf_params *p, const uint8_t *t, size_t n, void **state) {
-    return lzs_target_new(t, n, p->level, (lzs_target **)state) == 0 ? ZF_OK : ZF_ENOMEM;
+    lzs_target *tg;
+    if (lzs_target_new(t, n, p->level, &tg) != 0)
+        return ZF_ENOMEM;
+    size_t b = lzs_trace_bytes(tg);
+    if (b && __atomic_add_fetch(&trace_bytes_in_use, b, __ATOMIC_RELAXED) > TRACE_BUDGET) {
+        __atomic_sub_fetch(&trace_bytes_in_use, b, __ATOMIC_RELAXED);
+        lzs_drop_trace(tg);
+    }
+    *state = tg;
+    return ZF_OK;
 }
 
 static void ltarget_free(void *state) {
+    size_t b = lzs_trace_bytes(state);
+    if (b)
+        __atomic_sub_fetch(&trace_bytes_in_use, b, __ATOMIC_RELAXED);
     lzs_target_free(state);
 }
 

@@ -553,6 +553,20 @@ void lzs_target_free(lzs_target *t) {
     free(t);
 }
 
+size_t lzs_trace_bytes(const lzs_target *t) {
+    if (!t || !t->tr.ev)
+        return 0;
+    return t->tr.nev * (sizeof *t->tr.ev + sizeof *t->tr.st) +
+           (t->tr.m) * sizeof *t->tr.ck;
+}
+
+void lzs_drop_trace(lzs_target *t) {
+    free(t->tr.ev);
+    free(t->tr.st);
+    free(t->tr.ck);
+    memset(&t->tr, 0, sizeof t->tr);
+}
+
 int lzs_target_new(const uint8_t *y, size_t m, int level, lzs_target **out) {
     *out = NULL;
     if (m < 4 || m > LZS_BLOCK)
@@ -582,6 +596,7 @@ int lzs_target_new(const uint8_t *y, size_t m, int level, lzs_target **out) {
         }
         for (size_t i = 0; i < m; i++)
             t->tr.ck[i] = -1;
+        t->tr.m = (uint32_t)m;
         single_record(y, t->hash, (uint32_t)m, tab, (uint32_t)lzs_acceleration(level) << 6,
                       &t->tr);
         free(tab);

@@ -80,6 +80,7 @@ typedef struct lzs_trace {
     lzs_state *st;
     uint32_t nev;
     int32_t *ck; /* ck[a]: the event at which y alone is after a match ending at a, or -1 */
+    uint32_t m;  /* entries of ck */
 } lzs_trace;
 
 /* What lzs_pair can reuse of a target: its hashes and its own parse. */
@@ -134,6 +135,11 @@ int lzs_row_begin(lzs_sizer *s, const uint8_t *x, size_t n);
  */
 int lzs_target_new(const uint8_t *y, size_t m, int level, lzs_target **out);
 void lzs_target_free(lzs_target *t);
+
+/* Bytes held by t's trace (0 without one), and dropping it (pairs stay
+ * exact, only slower). */
+size_t lzs_trace_bytes(const lzs_target *t);
+void lzs_drop_trace(lzs_target *t);
 
 /* Frame length of x ⊕ y for the row's x; tg from lzs_target_new(y, m) or
  * NULL.  Same return codes, -3 without a row. */
