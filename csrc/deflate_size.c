@@ -50,16 +50,6 @@ static inline unsigned dist_code(unsigned dist) {
     return 2u * (e + 1u) + ((d >> e) & 1u);
 }
 
-static inline unsigned len_extra(unsigned code) { /* code 0..28 */
-    return (code < 8 || code == 28) ? 0 : (code - 4) / 4;
-}
-
-static inline unsigned dist_extra(unsigned code) { return code < 4 ? 0 : code / 2 - 1; }
-
-static inline unsigned static_lit_len(unsigned sym) {
-    return sym < 144 ? 8 : sym < 256 ? 9 : sym < 280 ? 7 : 8;
-}
-
 /* ------------------------------------------------------------ trees */
 
 #define HEAP_SIZE (2 * DS_L_CODES + 1)
@@ -116,7 +106,12 @@ static inline void sift_down(uint32_t *heap, int heap_len, int k) {
     heap[k] = v;
 }
 
-/* Extra bits per symbol, and static length + extra bits (trees.c's tables). */
+/*
+ * Extra bits per symbol, and static code length + extra bits per symbol
+ * (RFC 1951: lengths 8/9/7/8 for literal/length codes 0-143/144-255/
+ * 256-279/280-287, 5 for distances; extra bits of length codes 265-284 and
+ * distance codes 4-29; 2/3/7 extra bits for bit-length codes 16/17/18).
+ */
 static const uint8_t lit_xbits[286] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
