@@ -149,17 +149,19 @@ static const uint8_t bl_xbits[19] = {
 };
 
 /*
- * Build one tree from w->freq[0..elems): sets w->len for the leaves and
- * returns max_code; adds to *opt and (not for KIND_BL) *stat.
+ * Build one tree from the frequencies in[0..elems) (copied to w->freq):
+ * sets w->len for the leaves and returns max_code; adds to *opt and (not
+ * for KIND_BL) *stat.
  */
-static int build_tree(tree_work *w, int elems, int maxlen, int kind, int64_t *opt,
-                      int64_t *stat) {
+static int build_tree(tree_work *w, const uint16_t *in, int elems, int maxlen, int kind,
+                      int64_t *opt, int64_t *stat) {
     const uint8_t *xbits = kind == KIND_LIT ? lit_xbits : kind == KIND_DIST ? dist_xbits : bl_xbits;
     const uint8_t *sbits = kind == KIND_LIT ? lit_sbits : dist_sbits; /* unused for KIND_BL */
     uint32_t *heap = w->heap;
     int max_code = -1, heap_len = 0, heap_max = HEAP_SIZE;
     for (int n = 0; n < elems; n++) {
-        uint32_t f = w->freq[n];
+        uint32_t f = in[n];
+        w->freq[n] = f;
         w->len[n] = 0;
         if (f) {
             heap[++heap_len] = PACK(f, 0, n);
@@ -244,7 +246,7 @@ static int build_tree(tree_work *w, int elems, int maxlen, int kind, int64_t *op
 }
 
 /* Count the code-length symbols needed to send len[0..max_code]. */
-static void scan_lengths(const uint16_t *len, int max_code, uint32_t *blf) {
+static void scan_lengths(const uint16_t *len, int max_code, uint16_t *blf) {
     int prevlen = -1, count = 0;
     int nextlen = len[0];
     int max_count = 7, min_count = 4;
@@ -258,7 +260,7 @@ static void scan_lengths(const uint16_t *len, int max_code, uint32_t *blf) {
         if (++count < max_count && curlen == nextlen)
             continue;
         if (count < min_count)
-            blf[curlen] += (uint32_t)count;
+            blf[curlen] = (uint16_t)(blf[curlen] + count);
         else if (curlen != 0) {
             if (curlen != prevlen)
                 blf[curlen]++;
@@ -290,23 +292,17 @@ uint64_t ds_flush_block_bits(const ds_freqs *f, uint32_t stored_len, int stored_
     int64_t opt = 0, stat = 0;
     uint16_t llen[DS_L_CODES + 1], dlen[DS_D_CODES + 1];
 
-    for (int i = 0; i < DS_L_CODES; i++)
-        w.freq[i] = f->lit[i];
-    int lmax = build_tree(&w, DS_L_CODES, 15, KIND_LIT, &opt, &stat);
+    int lmax = build_tree(&w, f->lit, DS_L_CODES, 15, KIND_LIT, &opt, &stat);
     memcpy(llen, w.len, sizeof(uint16_t) * DS_L_CODES);
 
-    for (int i = 0; i < DS_D_CODES; i++)
-        w.freq[i] = f->dist[i];
-    int dmax = build_tree(&w, DS_D_CODES, 15, KIND_DIST, &opt, &stat);
+    int dmax = build_tree(&w, f->dist, DS_D_CODES, 15, KIND_DIST, &opt, &stat);
     memcpy(dlen, w.len, sizeof(uint16_t) * DS_D_CODES);
 
-    uint32_t blf[19] = {0};
+    uint16_t blf[19] = {0}; /* at most 286 + 30 codes */
     scan_lengths(llen, lmax, blf);
     scan_lengths(dlen, dmax, blf);
-    for (int i = 0; i < 19; i++)
-        w.freq[i] = blf[i];
     int64_t dummy = 0;
-    build_tree(&w, 19, 7, KIND_BL, &opt, &dummy);
+    build_tree(&w, blf, 19, 7, KIND_BL, &opt, &dummy);
     int max_blindex;
     for (max_blindex = 18; max_blindex >= 3; max_blindex--)
         if (w.len[bl_order[max_blindex]] != 0)
