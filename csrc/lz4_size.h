@@ -54,8 +54,9 @@ typedef struct lzs_pos {
 #define LZS_DUMMY 8192u
 
 /*
- * One table lookup of a target's own parse (y alone), with the parse state
- * just before it.  Positions are relative to the start of y.
+ * One table lookup of a target's own parse (y alone); the lzs_state of the
+ * same index is the parse state just before it.  Positions are relative to
+ * the start of y.  The last event (hit 3) is the end of the parse.
  */
 typedef struct lzs_event {
     uint32_t v4;      /* the 4 bytes at pos */
