@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <zlib.h>
 
 #include "../zf.h"
@@ -209,6 +210,69 @@ static int check_row(int level, int wrapper, const uint8_t *src, size_t ns, uint
     return bad;
 }
 
+/* ---- the job loop (zf_loop.c) with 2 threads, against the zlib engine ---- */
+typedef struct worker_arg {
+    zf_job *job;
+    void *ctx;
+} worker_arg;
+
+static void *worker(void *p) {
+    worker_arg *a = p;
+    zf_job_work(a->job, a->ctx);
+    return NULL;
+}
+
+static int run_job(const zf_engine *e, int level, int wrapper, const zf_span *rows, size_t nrows,
+                   const zf_span *cols, size_t ncols, int nthreads, uint64_t *pair_sizes) {
+    zf_params prm = {level, wrapper};
+    void **states = calloc(ncols, sizeof *states);
+    if (e->target_new)
+        for (size_t j = 0; j < ncols; j++)
+            if (e->target_new(&prm, cols[j].ptr, cols[j].len, &states[j]) != ZF_OK)
+                abort();
+    uint64_t *rs = calloc(nrows, sizeof *rs), *cs = calloc(ncols, sizeof *cs);
+    double *ncd = malloc(nrows * ncols * sizeof *ncd);
+    zf_tile tiles[256];
+    size_t nt = zf_plan_tiles(rows, nrows, cols, ncols, (unsigned)nthreads, 4096, tiles, 256);
+    zf_job job;
+    memset(&job, 0, sizeof job);
+    job.kind = ZF_JOB_NCD;
+    job.engine = e;
+    job.params = prm;
+    job.rows = rows;
+    job.nrows = nrows;
+    job.cols = cols;
+    job.ncols = ncols;
+    job.col_states = states;
+    job.row_size = rs;
+    job.col_size = cs;
+    job.out_ncd = ncd;
+    job.out_pair_sizes = pair_sizes;
+    job.tiles = tiles;
+    job.ntiles = nt;
+    zf_job_init(&job);
+    pthread_t th[4];
+    worker_arg wa[4];
+    for (int k = 0; k < nthreads; k++) {
+        wa[k].job = &job;
+        if (e->ctx_new(&prm, &wa[k].ctx) != ZF_OK)
+            abort();
+        pthread_create(&th[k], NULL, worker, &wa[k]);
+    }
+    for (int k = 0; k < nthreads; k++) {
+        pthread_join(th[k], NULL);
+        e->ctx_free(wa[k].ctx);
+    }
+    if (e->target_free)
+        for (size_t j = 0; j < ncols; j++)
+            e->target_free(states[j]);
+    free(states);
+    free(rs);
+    free(cs);
+    free(ncd);
+    return job.error;
+}
+
 static size_t pick_len(size_t maxn) {
     switch (rndn(6)) {
     case 0: return rndn(300);
@@ -365,6 +429,43 @@ int main(int argc, char **argv) {
                         goto out;
                 }
         printf("pairs  %-7s %6ld cases ok\n", "bounds", n_cases - before);
+    }
+    /* 5. the pair loop of zf_loop.c, 2 threads, shared target states */
+    {
+        long before = n_cases;
+        enum { NR = 30, NC = 12 };
+        zf_span rows[NR], cols[NC];
+        for (int i = 0; i < NR; i++) {
+            size_t n = i % 10 == 9 ? 30000 + rndn(50000) : rndn(1500);
+            uint8_t *p = malloc(n + 1);
+            gen(rnd() % 3 ? G_TEXT : (int)rndn(G_NGEN), p, n);
+            rows[i].ptr = p;
+            rows[i].len = n;
+        }
+        for (int j = 0; j < NC; j++) {
+            size_t n = j == NC - 1 ? 20000 : rndn(1500);
+            uint8_t *p = malloc(n + 1);
+            gen(rnd() % 3 ? G_TEXT : (int)rndn(G_NGEN), p, n);
+            cols[j].ptr = p;
+            cols[j].len = n;
+        }
+        uint64_t *a = malloc(NR * NC * sizeof *a), *b = malloc(NR * NC * sizeof *b);
+        for (int level = 1; level <= 9; level++) {
+            int wrapper = level % 3;
+            if (run_job(&zf_engine_deflate, level, wrapper, rows, NR, cols, NC, 2, a) != ZF_OK ||
+                run_job(&zf_engine_zlib, level, wrapper, rows, NR, cols, NC, 1, b) != ZF_OK)
+                abort();
+            for (int k = 0; k < NR * NC; k++) {
+                n_cases++;
+                if (a[k] != b[k]) {
+                    n_fail++;
+                    fprintf(stderr, "MISMATCH job level %d pair %d: deflate %llu zlib %llu\n",
+                            level, k, (unsigned long long)a[k], (unsigned long long)b[k]);
+                    goto out;
+                }
+            }
+        }
+        printf("job    %-7s %6ld cases ok\n", "2 thr", n_cases - before);
     }
 out:
     printf("%ld cases, %ld mismatches\n", n_cases, n_fail);
