@@ -622,6 +622,7 @@ typedef struct fast_ctx {
     uint32_t tail_pos[8];
     uint32_t tail_hash[8];
     uint64_t tail_filter; /* bit (hash & 63) of each tail hash */
+    const ds_tpos *tp;    /* T's records resolved for this level, or NULL */
 } fast_ctx;
 
 /*
@@ -644,13 +645,24 @@ static inline uint32_t longest_match_target(const ds_cfg *c, const ds_tables *t,
     uint32_t maxlen = lookahead < 258 ? lookahead : 258;
     if (best >= maxlen)
         return best <= lookahead ? best : lookahead;
-    const ds_rec *r = T->rec + T->rec_off[i], *re = T->rec + T->rec_off[i + 1];
-    for (; r < re && r->idx < chain; r++) {
-        if (r->len > best) {
-            best = r->len;
-            *match_start = F->tpos + r->pos;
-            if (best >= nice || best >= maxlen)
+    const ds_tpos *tp = F->tp ? &F->tp[i] : NULL;
+    int quarter = prev_length >= c->good;
+    if (tp && !(tp->hit[quarter] && tp->len[quarter] <= best)) {
+        if (tp->len[quarter] > best) {
+            best = tp->len[quarter];
+            *match_start = F->tpos + tp->pos[quarter];
+            if (tp->hit[quarter])
                 return best;
+        }
+    } else {
+        const ds_rec *r = T->rec + T->rec_off[i], *re = T->rec + T->rec_off[i + 1];
+        for (; r < re && r->idx < chain; r++) {
+            if (r->len > best) {
+                best = r->len;
+                *match_start = F->tpos + r->pos;
+                if (best >= nice || best >= maxlen)
+                    return best;
+            }
         }
     }
     uint32_t idx = T->count[i];
@@ -802,6 +814,7 @@ int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *bu
     F.T = T;
     F.S = S && S->n == tpos ? S : NULL;
     F.tpos = tpos;
+    F.tp = T->tp && !memcmp(&T->tp_cfg, c, sizeof *c) ? T->tp : NULL;
     F.ntail = 0;
     F.tail_filter = 0;
     if (F.S && T->n >= 2)
@@ -828,6 +841,7 @@ int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *bu
 /* ------------------------------------------------------------ targets */
 
 void ds_target_free(ds_target *T) {
+    free(T->tp);
     free(T->hash);
     free(T->count);
     free(T->rec_off);
@@ -1134,5 +1148,40 @@ int ds_run_spec(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf,
         spec_slow(c, st, t, buf, xlen);
     else
         spec_fast(c, st, t, buf, xlen);
+    return 0;
+}
+
+int ds_target_resolve(ds_target *T, const ds_cfg *c) {
+    uint32_t n = T->n, npos = n >= 3 ? n - 2 : 0;
+    free(T->tp);
+    T->tp = NULL;
+    if (n > UINT16_MAX) /* positions are stored in 16 bits */
+        return 0;
+    T->tp = calloc((size_t)npos + 1, sizeof *T->tp);
+    if (!T->tp)
+        return -1;
+    T->tp_cfg = *c;
+    for (uint32_t i = 0; i < npos; i++) {
+        uint32_t lookahead = n - i;
+        uint32_t nice = c->nice < lookahead ? c->nice : lookahead;
+        uint32_t maxlen = lookahead < 258 ? lookahead : 258;
+        for (int q = 0; q < 2; q++) {
+            uint32_t chain = q ? c->chain >> 2 : c->chain, best = 0, pos = 0;
+            int hit = 0;
+            for (uint32_t k = T->rec_off[i]; k < T->rec_off[i + 1] && T->rec[k].idx < chain; k++) {
+                if (T->rec[k].len > best) {
+                    best = T->rec[k].len;
+                    pos = T->rec[k].pos;
+                    if (best >= nice || best >= maxlen) {
+                        hit = 1;
+                        break;
+                    }
+                }
+            }
+            T->tp[i].len[q] = (uint16_t)best;
+            T->tp[i].pos[q] = (uint16_t)pos;
+            T->tp[i].hit[q] = (uint8_t)hit;
+        }
+    }
     return 0;
 }

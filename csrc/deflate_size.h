@@ -113,18 +113,36 @@ typedef struct ds_rec {
     uint32_t pos; /* candidate position, relative to the target */
 } ds_rec;
 
+/*
+ * The records of one position resolved for one level: for the full and
+ * the quartered chain budget, the length and position a search ends with
+ * from the target's own candidates (started from nothing), and whether
+ * that ends the search (nice length or the length cap reached).  Because
+ * records only grow, a search starting from prev_length takes this result
+ * if its length is larger, else keeps prev_length.
+ */
+typedef struct ds_tpos {
+    uint16_t len[2]; /* [0]: full budget, [1]: budget / 4; 0 = no record */
+    uint16_t pos[2];
+    uint8_t hit[2];
+} ds_tpos;
+
 typedef struct ds_target {
     uint32_t n;
     uint16_t *hash;    /* hash of t[i..i+2], i <= n-3 */
     uint16_t *count;   /* same-hash target positions before i (capped) */
     uint32_t *rec_off; /* records of i: rec[rec_off[i] .. rec_off[i+1]) */
     ds_rec *rec;
+    ds_cfg tp_cfg;     /* the level tp was resolved for */
+    ds_tpos *tp;       /* NULL: not resolved, searches walk the records */
 } ds_target;
 
 #define DS_TARGET_MAX 16384u /* larger targets get no precomputation */
 #define DS_FAST_TOTAL 32000u /* source + target at most this: fast path */
 
 int ds_target_build(ds_target *T, const uint8_t *t, uint32_t n);
+/* Resolve T's records for level c (ds_tpos).  0 or -1 (no memory). */
+int ds_target_resolve(ds_target *T, const ds_cfg *c);
 void ds_target_free(ds_target *T);
 
 /*

@@ -212,7 +212,14 @@ static int dtarget_new(const zf_params *p, const uint8_t *t, size_t n, void **st
     ds_target *T = malloc(sizeof *T);
     if (!T)
         return ZF_ENOMEM;
+    ds_cfg cfg;
+    ds_cfg_for_level(p->level, &cfg);
     if (ds_target_build(T, t, (uint32_t)n) != 0) {
+        free(T);
+        return ZF_ENOMEM;
+    }
+    if (ds_target_resolve(T, &cfg) != 0) {
+        ds_target_free(T);
         free(T);
         return ZF_ENOMEM;
     }
