@@ -8,6 +8,10 @@ root=$(dirname "$here")
 secs=${1:-60}
 [ $# -gt 0 ] && shift
 cc=${CC:-clang}
+if ! command -v "$cc" >/dev/null 2>&1; then
+    echo "fuzz/run.sh: $cc not found (Debian/Ubuntu: apt-get install clang)" >&2
+    exit 2
+fi
 out=$here/fuzz_deflate_size
 $cc -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -o "$out" "$here/fuzz_deflate_size.c" "$root/csrc/engine_deflate.c" \
