@@ -159,14 +159,13 @@ static int build_tree(tree_work *w, const uint16_t *in, int elems, int maxlen, i
     const uint8_t *sbits = kind == KIND_LIT ? lit_sbits : dist_sbits; /* unused for KIND_BL */
     uint32_t *heap = w->heap;
     int max_code = -1, heap_len = 0, heap_max = HEAP_SIZE;
-    for (int n = 0; n < elems; n++) {
+    for (int n = 0; n < elems; n++) { /* branch-free: presence is a coin flip */
         uint32_t f = in[n];
         w->freq[n] = f;
         w->len[n] = 0;
-        if (f) {
-            heap[++heap_len] = PACK(f, 0, n);
-            max_code = n;
-        }
+        heap[heap_len + 1] = PACK(f, 0, n);
+        heap_len += f != 0;
+        max_code = f ? n : max_code;
     }
     while (heap_len < 2) {
         int node = max_code < 2 ? ++max_code : 0;
