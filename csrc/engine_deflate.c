@@ -9,16 +9,18 @@
  * NIL) between texts by undoing a log of their writes, a concatenation
  * buffer and the paused parse state of the current source row.
  *
- * A row: row_begin copies the source into the concatenation buffer and
- * parses it up to its pause point (the first decision that could see bytes
- * past the source).  Each pair appends the target, copies the small paused
- * state, resumes the parse to the end with every hash-table write logged,
- * and rolls the tables back to the paused state afterwards.
+ * A row: row_begin copies the source into the concatenation buffer,
+ * indexes it (levels 4-9) and parses it up to its pause point (the first
+ * decision that could see bytes past the source).  The first pair that
+ * can use it extends that state with every step that provably does not
+ * depend on the target (ds_run_spec).  Each pair then appends the target,
+ * copies the small state, resumes the parse to the end with every
+ * hash-table write logged; the next pair rolls those writes back.
  *
  * Target states (target_new, levels 4-9, targets up to DS_TARGET_MAX
- * bytes) hold each target position's own hash-chain summary (ds_target);
- * with one, a pair only walks the source's part of each chain.  See
- * docs/engine.md.
+ * bytes) hold each target position's own hash-chain summary (ds_target),
+ * resolved for the level; with one, a pair only looks at the source's
+ * candidates.  See docs/engine.md.
  */
 #include <stdlib.h>
 #include <string.h>
