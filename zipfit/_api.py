@@ -6,7 +6,7 @@ import re
 import warnings
 import zlib as _pyzlib
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, List, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, List, Optional, Union
 
 import numpy as np
 

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, 
 import numpy as np
 
 from ._api import CHUNK_DOCS, Selection, _similarity_mean
-from .io import InputError, TextSpec, encode_text
+from .io import InputError, TextSpec, doc_cost, encode_text
 
 __all__ = ["StreamSelection", "Selector", "chunked", "scored_chunks", "select_iter",
            "CHUNK_BYTES"]
@@ -168,13 +168,7 @@ def _items(iterable: Iterable[Any], spec: TextSpec, cost: Optional[str]) -> Iter
             b = encode_text(text, err, spec.field if isinstance(it, dict) else None)
         else:
             raise TypeError(f"item {i} is a {type(it).__name__}; expected str, bytes or dict")
-        if cost == "tokens":
-            c = len(text.split())
-        elif cost == "bytes":
-            c = len(b)
-        else:
-            c = 0
-        yield _Item(b, it, c)
+        yield _Item(b, it, doc_cost(text, b, cost))
 
 
 def select_iter(zipfit: Any, iterable: Iterable[Any], k: Optional[int] = None, *,

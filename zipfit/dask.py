@@ -439,10 +439,7 @@ def _lines_before(path: str, offset: int) -> int:
 def _read_range(path: str, name: str, fmt: str, start: int, end: int,
                 spec: Any, on_error: str) -> "pd.DataFrame":
     """Records of the lines of ``path`` that start in [start, end)."""
-    import codecs
-    import json
-
-    from .io import InputError, encode_text
+    from .io import BLANK, InputError, LineError, decode_line, encode_text
     texts: List[Any] = []
     records: List[Any] = []
     errors: List[Any] = []
@@ -475,35 +472,16 @@ def _read_range(path: str, name: str, fmt: str, start: int, end: int,
             if not raw:
                 break
             rel += 1
-            if first == 0 and rel == 0 and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[3:]
-            if fmt == "jsonl":
-                if not raw.strip():
-                    continue
-            else:
-                if raw.endswith(b"\n"):
-                    raw = raw[:-1]
-                    if raw.endswith(b"\r"):
-                        raw = raw[:-1]
 
             def err(message: str, field: Optional[str] = None, _rel: int = rel) -> Any:
                 return InputError(message, file=name, line=line_of(_rel), field=field)
             try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                bad(err(f"invalid UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1})"))
+                data = decode_line(raw, first == 0 and rel == 0, fmt == "jsonl")
+            except LineError as e:
+                bad(err(str(e)))
                 continue
-            if fmt == "jsonl":
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError as e:
-                    bad(err(f"malformed JSON: {e.msg} (column {e.colno})"))
-                    continue
-                except RecursionError:
-                    bad(err("malformed JSON: nested too deeply"))
-                    continue
-            else:
-                data = line
+            if data is BLANK:
+                continue
             try:
                 text = spec.text(data, err)
                 encode_text(text, err, None if spec.template else spec.field)

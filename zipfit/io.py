@@ -415,6 +415,52 @@ def _bad_utf8(raw: bytes, e: UnicodeDecodeError) -> str:
     return (f"invalid UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1})")
 
 
+def doc_cost(text: Any, encoded: bytes, cost: Optional[str]) -> int:
+    """A document's size against a budget: whitespace tokens, bytes, or 0."""
+    if cost == "tokens":
+        return len(text.split())
+    if cost == "bytes":
+        return len(encoded)
+    return 0
+
+
+#: decode_line's answer for a blank JSON Lines line
+BLANK = object()
+
+
+class LineError(ValueError):
+    """A line that is not valid UTF-8 or not valid JSON (no file/line yet)."""
+
+
+def decode_line(raw: bytes, first: bool, json_lines: bool) -> Any:
+    """The value of one raw .jsonl/.txt line: parsed JSON, or the line's text.
+
+    ``first`` drops a UTF-8 byte-order mark; blank JSON Lines lines give
+    ``BLANK``; text lines lose their line ending.  Raises ``LineError``.
+    """
+    if first and raw.startswith(codecs.BOM_UTF8):
+        raw = raw[3:]
+    if json_lines:
+        if not raw.strip():
+            return BLANK
+    elif raw.endswith(b"\n"):
+        raw = raw[:-1]
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+    try:
+        s = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise LineError(_bad_utf8(raw, e)) from None
+    if not json_lines:
+        return s
+    try:
+        return json.loads(s)
+    except json.JSONDecodeError as e:
+        raise LineError(f"malformed JSON: {_json_msg(e)} (column {e.colno})") from None
+    except RecursionError:
+        raise LineError("malformed JSON: nested too deeply") from None
+
+
 def _lines(inp: Input, counter: _Counter, policy: ErrorPolicy,
            json_lines: bool) -> Iterator[Tuple[Any, int]]:
     """(value, line) for each line of a .jsonl or .txt input."""
@@ -423,35 +469,13 @@ def _lines(inp: Input, counter: _Counter, policy: ErrorPolicy,
     try:
         for lineno, raw in enumerate(fh, 1):
             counter.bytes = base + pos()
-            if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[3:]
-            if json_lines:
-                if not raw.strip():
-                    continue
-            else:
-                if raw.endswith(b"\n"):
-                    raw = raw[:-1]
-                    if raw.endswith(b"\r"):
-                        raw = raw[:-1]
             try:
-                s = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                policy.bad(InputError(_bad_utf8(raw, e), file=inp.name, line=lineno))
+                value = decode_line(raw, lineno == 1, json_lines)
+            except LineError as e:
+                policy.bad(InputError(str(e), file=inp.name, line=lineno))
                 continue
-            if not json_lines:
-                yield s, lineno
-                continue
-            try:
-                obj = json.loads(s)
-            except json.JSONDecodeError as e:
-                policy.bad(InputError(f"malformed JSON: {_json_msg(e)} (column {e.colno})",
-                                      file=inp.name, line=lineno))
-                continue
-            except RecursionError:
-                policy.bad(InputError("malformed JSON: nested too deeply",
-                                      file=inp.name, line=lineno))
-                continue
-            yield obj, lineno
+            if value is not BLANK:
+                yield value, lineno
         counter.bytes = base + pos()
     finally:
         close()
@@ -480,7 +504,7 @@ def _json_array(inp: Input, counter: _Counter) -> Iterator[Tuple[Any, int]]:
         return InputError(msg, file=inp.name, line=line0 + buf.count("\n", 0, at))
 
     def more() -> bool:
-        nonlocal buf, i, line0, eof, want, first
+        nonlocal buf, i, line0, eof, first
         if eof:
             return False
         raw = fh.read(want)
@@ -636,14 +660,8 @@ def read_records(inputs: List[Input], spec: TextSpec, policy: Optional[ErrorPoli
             except InputError as e:
                 policy.bad(e)
                 continue
-            if cost == "tokens":
-                c = len(text.split())
-            elif cost == "bytes":
-                c = len(b)
-            else:
-                c = 0
             n += 1
-            yield Record(b, data, inp.name, line, c)
+            yield Record(b, data, inp.name, line, doc_cost(text, b, cost))
         if n == 0 and empty is not None:
             empty.append(inp.name)
 
