@@ -1,6 +1,5 @@
 """alignment/ZipFit equal the official computation; threads change nothing."""
 import gzip
-import os
 import signal
 import subprocess
 import sys
