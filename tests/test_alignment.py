@@ -132,14 +132,16 @@ def test_progress_callback_and_cancel(corpus):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_ctrl_c_interrupts_a_long_call(tmp_path):
+@pytest.mark.parametrize("compressor", ["gzip", "bz2"])  # C engine, library threads
+def test_ctrl_c_interrupts_a_long_call(tmp_path, compressor):
+    """Hours of work; SIGINT must end it (communicate's timeout would fail)."""
     script = textwrap.dedent("""
         import sys, zipfit
-        src = [("def f%d(x):\\n    return x * %d\\n" % (i, i)) * 20 for i in range(200000)]
+        src = [("def f%%d(x):\\n    return x * %%d\\n" %% (i, i)) * 20 for i in range(200000)]
         print("ready", flush=True)
-        zipfit.alignment(src, ["def g(y): return y"] * 50, workers=2)
+        zipfit.alignment(src, ["def g(y): return y"] * 50, compressor=%r, workers=2)
         print("finished", flush=True)
-    """)
+    """ % compressor)
     p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     assert p.stdout.readline().strip() == "ready"

@@ -30,20 +30,28 @@ def _as_bytes(texts: Sequence[Any], what: str) -> List[bytes]:
     return out
 
 
-def _blocks(n: int, workers: int) -> List[range]:
-    step = max(1, -(-n // (workers * 8)))
+def _blocks(n: int, workers: int, max_rows: int) -> List[range]:
+    step = max(1, min(max_rows, -(-n // (workers * 8))))
     return [range(lo, min(n, lo + step)) for lo in range(0, n, step)]
 
 
-def _map_blocks(fn, n: int, workers: int) -> None:
-    blocks = _blocks(n, workers)
+def _map_blocks(fn, n: int, workers: int, max_rows: int = 1 << 30) -> None:
+    """Run fn over row blocks on a thread pool.
+
+    Blocks are small (at most ``max_rows`` rows), so on Ctrl-C or an error
+    the pending blocks are cancelled and only the running ones finish.
+    """
+    blocks = _blocks(n, workers, max_rows)
     if workers == 1 or len(blocks) == 1:
         for b in blocks:
             fn(b)
         return
-    with ThreadPoolExecutor(max_workers=min(workers, len(blocks))) as pool:
+    pool = ThreadPoolExecutor(max_workers=min(workers, len(blocks)))
+    try:
         for f in [pool.submit(fn, b) for b in blocks]:
             f.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def sizes(comp: Compressor, level: int, texts: Sequence[Any], workers: int,
@@ -89,5 +97,6 @@ def ncd_matrix(sources: Sequence[Any], targets: Targets, workers: int,
                 out[i, j] = (size(x + y, level) - lo) / hi
 
     if cols:
-        _map_blocks(run, len(rows), workers)
+        # one source row (every target) per block: a row is the unit of work
+        _map_blocks(run, len(rows), workers, max_rows=1)
     return out
