@@ -1,7 +1,7 @@
 /*
  * zf.h - the zipfit C engine: compressed sizes and NCD pair loops.
  *
- * No Python here.  zipfit/_core.pyx marshals Python objects into the plain
+ * No Python API in this engine.  zipfit/_core.pyx marshals Python objects into the plain
  * structures below, creates one engine context per worker thread while it
  * holds the GIL, and then calls zf_job_work() from each thread without it.
  *
