@@ -425,6 +425,26 @@ static inline uint32_t common_len(const uint8_t *a, const uint8_t *b, uint32_t m
 }
 
 /*
+ * One candidate of a longest_match-style search: m (at position pos) is
+ * compared with scan as zlib does (the byte at best first, then the first
+ * two).  A longer match updates *best and *match_start.  Returns 1 when the
+ * search is over (the match reached nice or maxlen).
+ */
+static inline __attribute__((always_inline)) int try_candidate(
+    const uint8_t *scan, const uint8_t *m, uint32_t pos, uint32_t nice, uint32_t maxlen,
+    uint32_t *best, uint32_t *match_start) {
+    if (m[*best] == scan[*best] && m[0] == scan[0] && m[1] == scan[1]) {
+        uint32_t len = common_len(scan, m, maxlen);
+        if (len > *best) {
+            *match_start = pos;
+            *best = len;
+            return len >= nice || len >= maxlen;
+        }
+    }
+    return 0;
+}
+
+/*
  * zlib's longest_match: candidates from cur down the chain; returns the
  * best length (at most lookahead) and updates *match_start on improvement.
  */
@@ -441,16 +461,8 @@ static inline uint32_t longest_match(const ds_cfg *c, const uint32_t *prev, cons
     const uint8_t *scan = buf + s;
     if (best < maxlen) {
         do {
-            const uint8_t *m = buf + cur;
-            if (m[best] == scan[best] && m[0] == scan[0] && m[1] == scan[1]) {
-                uint32_t len = common_len(scan, m, maxlen);
-                if (len > best) {
-                    *match_start = cur;
-                    best = len;
-                    if (len >= nice || len >= maxlen)
-                        break;
-                }
-            }
+            if (try_candidate(scan, buf + cur, cur, nice, maxlen, &best, match_start))
+                break;
         } while ((cur = prev[cur & (DS_WSIZE - 1)]) > limit && --chain != 0);
     }
     return best <= lookahead ? best : lookahead;
@@ -674,16 +686,9 @@ static inline uint32_t longest_match_target(const ds_cfg *c, const ds_tables *t,
         for (uint32_t k = 0; k < ntail; k++) {
             if (F->tail_hash[k] != h)
                 continue;
-            const uint8_t *m = buf + F->tail_pos[k];
-            if (m[best] == scan[best] && m[0] == scan[0] && m[1] == scan[1]) {
-                uint32_t len = common_len(scan, m, maxlen);
-                if (len > best) {
-                    *match_start = F->tail_pos[k];
-                    best = len;
-                    if (len >= nice || len >= maxlen)
-                        return best;
-                }
-            }
+            uint32_t pos = F->tail_pos[k];
+            if (try_candidate(scan, buf + pos, pos, nice, maxlen, &best, match_start))
+                return best;
             if (++idx >= chain)
                 return best;
         }
@@ -692,16 +697,8 @@ static inline uint32_t longest_match_target(const ds_cfg *c, const ds_tables *t,
         return best;
     }
     for (uint32_t cur = t->head[h]; cur != 0; cur = t->prev[cur & (DS_WSIZE - 1)]) {
-        const uint8_t *m = buf + cur;
-        if (m[best] == scan[best] && m[0] == scan[0] && m[1] == scan[1]) {
-            uint32_t len = common_len(scan, m, maxlen);
-            if (len > best) {
-                *match_start = cur;
-                best = len;
-                if (len >= nice || len >= maxlen)
-                    return best;
-            }
-        }
+        if (try_candidate(scan, buf + cur, cur, nice, maxlen, &best, match_start))
+            return best;
         if (++idx >= chain)
             return best;
     }
