@@ -269,3 +269,11 @@ def machine_markdown(info: Dict[str, str]) -> str:
 
 def median(xs: Sequence[float]) -> float:
     return statistics.median(xs)
+
+
+def emit_report(text: str, out: Optional[str]) -> None:
+    """Print a Markdown report and, with ``--out FILE``, save it too."""
+    print(text)
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(text)

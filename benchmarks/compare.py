@@ -503,10 +503,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         draw_png(data, args.png, f"zipfit vs peers — {info['cpu']}, {info['cores']}",
                  extra, off_py)
         text += "\n" + "\n".join(f"- {n}" for n in extra) + "\n"
-    print(text)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as f:
-            f.write(text)
+    _common.emit_report(text, args.out)
     return 0
 
 

@@ -164,10 +164,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         _common.machine_markdown(_common.machine_info()),
     ]
     text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as f:
-            f.write(text)
+    _common.emit_report(text, args.out)
     return 0
 
 
