@@ -116,3 +116,15 @@ def test_targets_pickle_roundtrip():
     t2 = pickle.loads(pickle.dumps(t))
     assert (t2.engine, t2.level, t2.wrapper, len(t2)) == ("zlib", 6, 2, 2)
     assert t2.texts == ("a", b"b")
+
+
+def test_non_stock_zlib_warns_and_measures_with_the_system_zlib(monkeypatch):
+    """zlib-ng compresses differently: warn, and let engine='zlib' measure."""
+    monkeypatch.setattr(zipfit._api, "zlib_version", lambda: "1.3.0.zlib-ng")
+    monkeypatch.setattr(zipfit._api, "_stock_zlib", None)
+    with pytest.warns(zipfit.ZipFitWarning, match="not stock zlib"):
+        zf = zipfit.ZipFit(["def f(): pass"], level=6, workers=1)
+    assert zf.engine == "zlib"
+    monkeypatch.setattr(zipfit._api, "_stock_zlib", None)
+    monkeypatch.setattr(zipfit._api, "zlib_version", lambda: "1.2.13")
+    assert zipfit.ZipFit(["def f(): pass"], level=6, workers=1).engine == "deflate"
