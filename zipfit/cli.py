@@ -369,6 +369,7 @@ class Progress:
 
     def _show(self, pos: int, pairs: int) -> None:
         bar = self.bar
+        assert bar is not None  # only called with a bar
         el = max(1e-9, time.monotonic() - self.t0)
         if pos > bar.n:
             bar.update(pos - bar.n)

@@ -236,6 +236,7 @@ def _keep(n_keep_rows: int, costs: Optional[np.ndarray], k: Optional[int],
     if budget is not None:
         # the rows that fit, plus the first that does not: it may be where
         # the global selection stops, so the reduction must see it
+        assert costs is not None, "a budget needs the rows' costs"
         n = min(n, budget_prefix(costs[:n], budget) + 1)
     return n
 
@@ -359,6 +360,7 @@ def _check_limits(k: Optional[int], budget_tokens: Optional[int],
         return (None if k is None else int(k)), int(budget_tokens), "tokens"
     if budget_bytes is not None:
         return (None if k is None else int(k)), int(budget_bytes), "bytes"
+    assert k is not None  # checked above
     return int(k), None, "tokens"
 
 
@@ -443,12 +445,13 @@ def _read_range(path: str, name: str, fmt: str, start: int, end: int,
     texts: List[Any] = []
     records: List[Any] = []
     errors: List[Any] = []
-    first_line = [None]
+    first_line = 0  # line number of the range's first line, counted on demand
 
     def line_of(rel: int) -> int:
-        if first_line[0] is None:
-            first_line[0] = _lines_before(path, first) + 1
-        return first_line[0] + rel
+        nonlocal first_line
+        if not first_line:
+            first_line = _lines_before(path, first) + 1
+        return first_line + rel
 
     def bad(err: Any) -> None:
         if on_error == "fail":
@@ -551,10 +554,13 @@ def _read_row_group(path: str, name: str, group: int, row0: int, spec: Any,
 def _read_block(block: Tuple[Any, ...], spec: Any, on_error: str) -> "pd.DataFrame":
     kind = block[0]
     if kind == "range":
-        return _read_range(*block[1:], spec, on_error)
+        _, path, name, fmt, start, end = block
+        return _read_range(path, name, fmt, start, end, spec, on_error)
     if kind == "whole":
-        return _read_whole(*block[1:], spec, on_error)
-    return _read_row_group(*block[1:], spec, on_error)
+        _, path, name, fmt = block
+        return _read_whole(path, name, fmt, spec, on_error)
+    _, path, name, group, row0 = block
+    return _read_row_group(path, name, group, row0, spec, on_error)
 
 
 def _blocks(inputs: Sequence[Any], blocksize: int) -> List[Tuple[Any, ...]]:

@@ -1,0 +1,27 @@
+"""Type stubs for the compiled bridge to the C engine (zipfit/_core.pyx)."""
+from typing import Any, Callable, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+ENGINES: Tuple[str, ...]
+WRAPPERS: dict
+
+def zlib_runtime_version() -> str: ...
+
+class Targets:
+    engine: str
+    level: int
+    wrapper: int
+    texts: Tuple[Union[str, bytes], ...]
+    def __init__(self, texts: Sequence[Union[str, bytes]], *, engine: str, level: int,
+                 wrapper: int, what: str = ...) -> None: ...
+    def __len__(self) -> int: ...
+
+def sizes(texts: Sequence[Union[str, bytes]], *, engine: str, level: int, wrapper: int,
+          workers: int, what: str = ...,
+          progress: Optional[Callable[[int], None]] = ...) -> np.ndarray: ...
+
+def ncd_matrix(rows_texts: Sequence[Union[str, bytes]], targets: Targets, *, workers: int,
+               row_sizes: Any, col_sizes: Any, dtype: Any = ..., pair_sizes: bool = ...,
+               progress: Optional[Callable[[int], None]] = ...,
+               what: str = ...) -> Any: ...
