@@ -54,23 +54,6 @@ static uint64_t wrapper_bytes(int wrapper) {
     return wrapper == ZF_WRAP_GZIP ? 18 : wrapper == ZF_WRAP_ZLIB ? 6 : 0;
 }
 
-static int grow_buf(uint8_t **buf, size_t *cap, size_t need) {
-    if (need <= *cap)
-        return ZF_OK;
-    size_t c = *cap ? *cap : 4096;
-    while (c < need) {
-        if (c > SIZE_MAX / 2)
-            return ZF_ENOMEM;
-        c *= 2;
-    }
-    uint8_t *p = realloc(*buf, c);
-    if (!p)
-        return ZF_ENOMEM;
-    *buf = p;
-    *cap = c;
-    return ZF_OK;
-}
-
 static void dctx_free(void *v) {
     dctx *c = v;
     if (!c)
@@ -103,7 +86,7 @@ static int dctx_new(const zf_params *p, void **out) {
     }
     ds_cfg_for_level(p->level, &c->cfg);
     c->wrap_bytes = wrapper_bytes(p->wrapper);
-    if (ds_tables_init(&c->tab, 8192) != 0 || grow_buf(&c->cat, &c->cat_cap, 8192) != ZF_OK) {
+    if (ds_tables_init(&c->tab, 8192) != 0 || zf_grow(&c->cat, &c->cat_cap, 8192) != ZF_OK) {
         dctx_free(c);
         return ZF_ENOMEM;
     }
@@ -189,7 +172,7 @@ static int drow_begin(void *v, const uint8_t *src, size_t n) {
     c->row_valid = 0;
     if (n > DS_MAX_INPUT)
         return ZF_ETOOBIG;
-    int rc = grow_buf(&c->cat, &c->cat_cap, n + 1);
+    int rc = zf_grow(&c->cat, &c->cat_cap, n + 1);
     if (rc != ZF_OK)
         return rc;
     if (n)
@@ -237,7 +220,7 @@ static int dpair(void *v, const void *tstate, const uint8_t *t, size_t n, uint64
         return ZF_ETOOBIG;
     int rc;
     uint32_t total = c->src_len + (uint32_t)n;
-    if ((rc = grow_buf(&c->cat, &c->cat_cap, (size_t)total + 8)) != ZF_OK)
+    if ((rc = zf_grow(&c->cat, &c->cat_cap, (size_t)total + 8)) != ZF_OK)
         return rc;
     ds_state st;
     if ((rc = fork_state(c, (uint32_t)n, &st)) != ZF_OK)

@@ -31,6 +31,10 @@ enum {
 
 const char *zf_strerror(int code);
 
+/* Grow *buf (capacity *cap) to hold at least need bytes, doubling from
+ * 4 KiB; contents are kept.  Returns ZF_OK or ZF_ENOMEM. */
+int zf_grow(uint8_t **buf, size_t *cap, size_t need);
+
 /* Container around the compressed stream. */
 enum {
     ZF_WRAP_RAW = 0,  /* raw deflate (wbits -15) */

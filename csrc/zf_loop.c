@@ -6,6 +6,7 @@
  * first error wins; the others see it and stop.  Cancellation is polled
  * between texts, so a Ctrl-C stops the job within one compression.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "zf.h"
@@ -27,6 +28,23 @@ const char *zf_strerror(int code) {
     default:
         return "unknown error";
     }
+}
+
+int zf_grow(uint8_t **buf, size_t *cap, size_t need) {
+    if (need <= *cap)
+        return ZF_OK;
+    size_t c = *cap ? *cap : 4096;
+    while (c < need) {
+        if (c > SIZE_MAX / 2)
+            return ZF_ENOMEM;
+        c *= 2;
+    }
+    uint8_t *p = realloc(*buf, c);
+    if (!p)
+        return ZF_ENOMEM;
+    *buf = p;
+    *cap = c;
+    return ZF_OK;
 }
 
 void zf_job_init(zf_job *job) {

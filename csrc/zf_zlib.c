@@ -38,23 +38,6 @@ static int wbits_for(int wrapper) {
     }
 }
 
-static int grow(uint8_t **buf, size_t *cap, size_t need) {
-    if (need <= *cap)
-        return ZF_OK;
-    size_t cap2 = *cap ? *cap : 4096;
-    while (cap2 < need) {
-        if (cap2 > SIZE_MAX / 2)
-            return ZF_ENOMEM;
-        cap2 *= 2;
-    }
-    uint8_t *p = realloc(*buf, cap2);
-    if (!p)
-        return ZF_ENOMEM;
-    *buf = p;
-    *cap = cap2;
-    return ZF_OK;
-}
-
 static void zlib_ctx_free(void *vctx) {
     zlib_ctx *c = vctx;
     if (!c)
@@ -80,7 +63,7 @@ static int zlib_ctx_new(const zf_params *p, void **out) {
         return rc == Z_MEM_ERROR ? ZF_ENOMEM : ZF_ECODEC;
     }
     c->ready = 1;
-    if (grow(&c->scratch, &c->scratch_cap, 32 * 1024) != ZF_OK) {
+    if (zf_grow(&c->scratch, &c->scratch_cap, 32 * 1024) != ZF_OK) {
         zlib_ctx_free(c);
         return ZF_ENOMEM;
     }
@@ -124,7 +107,7 @@ static int zlib_size(void *vctx, const uint8_t *x, size_t n, uint64_t *out) {
         do {
             if (c->strm.avail_out == 0) {
                 size_t want = python_block_size(block++);
-                if (grow(&c->scratch, &c->scratch_cap, want) != ZF_OK)
+                if (zf_grow(&c->scratch, &c->scratch_cap, want) != ZF_OK)
                     return ZF_ENOMEM;
                 c->strm.next_out = c->scratch;
                 c->strm.avail_out = (uInt)want;
@@ -141,7 +124,7 @@ static int zlib_size(void *vctx, const uint8_t *x, size_t n, uint64_t *out) {
 
 static int zlib_row_begin(void *vctx, const uint8_t *src, size_t n) {
     zlib_ctx *c = vctx;
-    if (grow(&c->cat, &c->cat_cap, n + 1) != ZF_OK)
+    if (zf_grow(&c->cat, &c->cat_cap, n + 1) != ZF_OK)
         return ZF_ENOMEM;
     if (n)
         memcpy(c->cat, src, n);
@@ -155,7 +138,7 @@ static int zlib_pair(void *vctx, const void *tstate, const uint8_t *t, size_t n,
     (void)tstate;
     if (n > SIZE_MAX - c->src_len)
         return ZF_ETOOBIG;
-    if (grow(&c->cat, &c->cat_cap, c->src_len + n) != ZF_OK)
+    if (zf_grow(&c->cat, &c->cat_cap, c->src_len + n) != ZF_OK)
         return ZF_ENOMEM;
     if (n)
         memcpy(c->cat + c->src_len, t, n);
