@@ -210,6 +210,28 @@ static int check_row(int level, int wrapper, const uint8_t *src, size_t ns, uint
     return bad;
 }
 
+/*
+ * check_row with target states built for this level and wrapper (shared by
+ * every pair, as the engine is used), then, if also_plain, without them.
+ */
+static int check_row_states(int level, int wrapper, const uint8_t *src, size_t ns, uint8_t **tg,
+                            size_t *nt, int ntg, int also_plain, const char *tag) {
+    zf_params prm = {level, wrapper};
+    void **ts = calloc((size_t)ntg + 1, sizeof *ts);
+    if (!ts)
+        abort();
+    for (int j = 0; j < ntg; j++)
+        if (zf_engine_deflate.target_new(&prm, tg[j], nt[j], &ts[j]) != ZF_OK)
+            abort();
+    int bad = check_row(level, wrapper, src, ns, tg, nt, ntg, ts, tag);
+    if (!bad && also_plain)
+        bad = check_row(level, wrapper, src, ns, tg, nt, ntg, NULL, tag);
+    for (int j = 0; j < ntg; j++)
+        zf_engine_deflate.target_free(ts[j]);
+    free(ts);
+    return bad;
+}
+
 /* ---- the job loop (zf_loop.c) with 2 threads, against the zlib engine ---- */
 typedef struct worker_arg {
     zf_job *job;
@@ -345,16 +367,9 @@ int main(int argc, char **argv) {
                 }
             }
             int level = 1 + (int)rndn(9);
-            zf_params prm = {level, (int)rndn(3)};
-            void *ts[6] = {0};
-            for (int j = 0; j < ntg; j++)
-                if (zf_engine_deflate.target_new(&prm, tg[j], nt[j], &ts[j]) != ZF_OK)
-                    abort();
-            int bad = check_row(level, prm.wrapper, x, ns, tg, nt, ntg, ts, gname[kind]);
-            if (!bad) /* the same row again without target states */
-                bad = check_row(level, prm.wrapper, x, ns, tg, nt, ntg, NULL, gname[kind]);
-            for (int j = 0; j < ntg; j++)
-                zf_engine_deflate.target_free(ts[j]);
+            int wrapper = (int)rndn(3);
+            /* with target states, then the same row again without them */
+            int bad = check_row_states(level, wrapper, x, ns, tg, nt, ntg, 1, gname[kind]);
             if (bad)
                 goto out;
         }
@@ -382,14 +397,8 @@ int main(int argc, char **argv) {
                 }
             }
             int level = 1 + it % 9;
-            zf_params prm = {level, (int)rndn(3)};
-            void *ts[NT] = {0};
-            for (int j = 0; j < NT; j++)
-                if (zf_engine_deflate.target_new(&prm, tg[j], nt[j], &ts[j]) != ZF_OK)
-                    abort();
-            int bad = check_row(level, prm.wrapper, x, ns, tg, nt, NT, ts, "small");
-            for (int j = 0; j < NT; j++)
-                zf_engine_deflate.target_free(ts[j]);
+            int wrapper = (int)rndn(3);
+            int bad = check_row_states(level, wrapper, x, ns, tg, nt, NT, 0, "small");
             if (bad)
                 goto out;
         }
@@ -417,14 +426,9 @@ int main(int argc, char **argv) {
                                                  ? (lens[a] > 5 ? lens[a] - 5 : 0) + k % 5
                                                  : 0];
                     }
-                    zf_params prm = {level, (int)rndn(3)};
-                    void *ts[15] = {0};
-                    for (size_t j = 0; j < nl; j++)
-                        if (zf_engine_deflate.target_new(&prm, tg[j], nt[j], &ts[j]) != ZF_OK)
-                            abort();
-                    int bad = check_row(level, prm.wrapper, x, lens[a], tg, nt, (int)nl, ts, "bound");
-                    for (size_t j = 0; j < nl; j++)
-                        zf_engine_deflate.target_free(ts[j]);
+                    int wrapper = (int)rndn(3);
+                    int bad = check_row_states(level, wrapper, x, lens[a], tg, nt, (int)nl, 0,
+                                               "bound");
                     if (bad)
                         goto out;
                 }
