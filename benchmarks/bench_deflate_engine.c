@@ -261,12 +261,22 @@ int main(int argc, char **argv) {
         double tt = now() - t1;
         size_t bad = 0;
         t1 = now();
+        zf_span spans[NTARGETS];
+        for (size_t j = 0; j < ntg; j++)
+            spans[j] = (zf_span){tg[j].p, tg[j].n};
         for (size_t i = 0; i < ns; i++) {
             zf_engine_deflate.row_begin(ctx, src[i].p, src[i].n);
-            for (size_t j = 0; j < ntg; j++) {
-                uint64_t got;
-                zf_engine_deflate.pair(ctx, ts[j], tg[j].p, tg[j].n, &got);
-                bad += got != want[i * ntg + j];
+            /* as the pair loop calls it: ZF_BATCH targets at a time */
+            for (size_t j = 0; j < ntg; j += ZF_BATCH) {
+                size_t nb = ntg - j < ZF_BATCH ? ntg - j : ZF_BATCH;
+                uint64_t got[ZF_BATCH];
+                if (nb > 1 && !getenv("ZF_NO_BATCH"))
+                    zf_engine_deflate.pairs(ctx, (const void *const *)&ts[j], &spans[j], nb, got);
+                else
+                    for (size_t k = 0; k < nb; k++)
+                        zf_engine_deflate.pair(ctx, ts[j + k], tg[j + k].p, tg[j + k].n, &got[k]);
+                for (size_t k = 0; k < nb; k++)
+                    bad += got[k] != want[i * ntg + j + k];
             }
         }
         double te = now() - t1;

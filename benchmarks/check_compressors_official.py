@@ -28,6 +28,8 @@ Usage::
     python benchmarks/check_compressors_official.py --official-python /tmp/offenv/bin/python
     python benchmarks/check_compressors_official.py --official-python /tmp/offenv/bin/python \\
         --skip-exact --speed --speed-sources 2000 --repeats 5
+    python benchmarks/check_compressors_official.py --official-python /tmp/offenv/bin/python \\
+        --skip-exact --speed --speed-sources 1000 --speed-join 4 --repeats 5   # ~2 KB sources
 """
 from __future__ import annotations
 
@@ -141,13 +143,20 @@ def check_exact(args, d: pathlib.Path) -> bool:
 
 def check_speed(args, d: pathlib.Path) -> None:
     targets, note = _common.humaneval_targets([args.official_python])
-    sources = _common.source_pool(args.speed_sources, seed=args.seed)
+    if args.speed_join > 1:  # longer documents: consecutive pool texts joined
+        pool = _common.source_pool(None, seed=args.seed)
+        j = args.speed_join
+        sources = ["\n\n".join(pool[i * j:(i + 1) * j])
+                   for i in range(min(args.speed_sources, len(pool) // j))]
+    else:
+        sources = _common.source_pool(args.speed_sources, seed=args.seed)
     src, tgt = d / "speed_sources.jsonl", d / "speed_targets.jsonl"
     _common.write_jsonl(str(src), sources)
     _common.write_jsonl(str(tgt), targets)
     pairs = len(sources) * len(targets)
-    print(f"speed: lz4 level 0, {len(sources)} sources x {len(targets)} targets "
-          f"= {pairs} pairs; targets: {note}")
+    mean = sum(len(x.encode("utf-8")) for x in sources) / max(len(sources), 1)
+    print(f"speed: lz4 level 0, {len(sources)} sources (mean {mean:.0f} B) x "
+          f"{len(targets)} targets = {pairs} pairs; targets: {note}")
     print(f"  machine: {_common.cpu_model()}, {_common.usable_cores()} usable cores; "
           f"load before: {load()}")
     off_t, our_t = [], []
@@ -180,6 +189,8 @@ def main() -> int:
     ap.add_argument("--skip-exact", action="store_true")
     ap.add_argument("--speed", action="store_true")
     ap.add_argument("--speed-sources", type=int, default=2000)
+    ap.add_argument("--speed-join", type=int, default=1,
+                    help="make each speed source of this many pool texts (longer documents)")
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
     ok = True

@@ -65,7 +65,9 @@ typedef struct tree_work {
     uint32_t freq[HEAP_SIZE];
     uint16_t dad[HEAP_SIZE];
     uint16_t len[HEAP_SIZE];
-    uint32_t heap[HEAP_SIZE + 1];
+    uint32_t heap[HEAP_SIZE + 1];  /* the heap, 1-based; INF-padded in lockstep */
+    uint32_t order[HEAP_SIZE];     /* popped entries, zlib's heap[heap_max..] */
+    int heap_len, max_code;
 } tree_work;
 
 enum { KIND_LIT, KIND_DIST, KIND_BL };
@@ -77,6 +79,7 @@ enum { KIND_LIT, KIND_DIST, KIND_BL };
 #define P_DEPTH(v) (((v) >> NODE_BITS) & ((1u << DEPTH_BITS) - 1))
 #define P_FREQ(v) ((v) >> (DEPTH_BITS + NODE_BITS))
 #define P_KEY(v) ((v) >> NODE_BITS)
+#define HEAP_INF 0xffffffffu /* above every entry (a block's weight is < 2^16) */
 
 /*
  * zlib's pqdownheap: ties count as smaller, right child only if smaller.
@@ -105,6 +108,51 @@ static inline void sift_down(uint32_t *heap, int heap_len, int k) {
     }
     heap[k] = v;
 }
+
+/* a <= b ? x : y, as a conditional move (the comparisons below are coin
+ * flips: a branch would mispredict half the time). */
+static inline __attribute__((always_inline)) uint32_t sel_le(uint32_t a, uint32_t b, uint32_t x,
+                                                             uint32_t y) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    __asm__("cmpl %2, %1\n\tcmovbe %3, %0" : "+r"(y) : "r"(a), "r"(b), "r"(x) : "cc");
+    return y;
+#else
+    uint32_t m = 0u - (uint32_t)(a <= b);
+    return (x & m) | (y & ~m);
+#endif
+}
+
+/*
+ * One level of sift_down without a branch, for heaps whose unused slots
+ * hold HEAP_INF: move v's hole at *k one level down if a child is smaller,
+ * else (re)write v at *k.  Once v has stopped it stays stopped, so a fixed
+ * number of levels (the heap's depth) does what sift_down does.
+ */
+static inline __attribute__((always_inline)) void sift_level(uint32_t *heap, uint32_t v,
+                                                             uint32_t *k) {
+    uint32_t j = *k << 1, c = heap[j], r = heap[j + 1];
+    uint32_t cm = c | NODE_MASK;
+    uint32_t ch = sel_le(r, cm, r, c), jj = sel_le(r, cm, j + 1, j);
+    uint32_t chm = ch | NODE_MASK;
+    heap[*k] = sel_le(v, chm, v, ch);
+    *k = sel_le(v, chm, *k, jj);
+}
+
+/*
+ * Collect the leaves of in[0..elems) (copied to w->freq) into w's heap and
+ * heapify it; sets w->heap_len and w->max_code.  zlib's "at least two
+ * codes" rule adds symbols of weight 1, whose costs come off *opt and *stat.
+ */
+static void tree_init(tree_work *w, const uint16_t *in, int elems, int kind, int64_t *opt,
+                      int64_t *stat);
+/* zlib's merge loop, one heap; the popped entries go to w->order. */
+static void tree_merge(tree_work *w, int elems);
+/* The same for up to four heaps at once (w[0..n)), their levels interleaved. */
+static void tree_merge4(tree_work *const *w, int n, int elems);
+/* Code lengths from the merged tree, clamped at maxlen as zlib does; adds
+ * the tree's costs to *opt and (not for KIND_BL) *stat. */
+static void tree_lengths(tree_work *w, int elems, int maxlen, int kind, int64_t *opt,
+                         int64_t *stat);
 
 /*
  * Extra bits per symbol, and static code length + extra bits per symbol
@@ -148,17 +196,12 @@ static const uint8_t bl_xbits[19] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 7,
 };
 
-/*
- * Build one tree from the frequencies in[0..elems) (copied to w->freq):
- * sets w->len for the leaves and returns max_code; adds to *opt and (not
- * for KIND_BL) *stat.
- */
-static int build_tree(tree_work *w, const uint16_t *in, int elems, int maxlen, int kind,
-                      int64_t *opt, int64_t *stat) {
+static void tree_init(tree_work *w, const uint16_t *in, int elems, int kind, int64_t *opt,
+                      int64_t *stat) {
     const uint8_t *xbits = kind == KIND_LIT ? lit_xbits : kind == KIND_DIST ? dist_xbits : bl_xbits;
     const uint8_t *sbits = kind == KIND_LIT ? lit_sbits : dist_sbits; /* unused for KIND_BL */
     uint32_t *heap = w->heap;
-    int max_code = -1, heap_len = 0, heap_max = HEAP_SIZE;
+    int max_code = -1, heap_len = 0;
     for (int n = 0; n < elems; n++) { /* branch-free: presence is a coin flip */
         uint32_t f = in[n];
         w->freq[n] = f;
@@ -175,49 +218,171 @@ static int build_tree(tree_work *w, const uint16_t *in, int elems, int maxlen, i
         if (kind != KIND_BL)
             *stat -= sbits[node] - xbits[node];
     }
+    w->heap_len = heap_len;
+    w->max_code = max_code;
+}
+
+static void tree_merge(tree_work *w, int elems) {
+    uint32_t *heap = w->heap, *order = w->order;
+    int heap_len = w->heap_len, heap_max = HEAP_SIZE, node = elems;
     for (int k = heap_len / 2; k >= 1; k--)
         sift_down(heap, heap_len, k);
-
-    int node = elems;
     do {
         uint32_t n = heap[1];
         heap[1] = heap[heap_len--];
         sift_down(heap, heap_len, 1);
         uint32_t m = heap[1];
-        heap[--heap_max] = n;
-        heap[--heap_max] = m;
+        order[--heap_max] = n;
+        order[--heap_max] = m;
         unsigned dn = P_DEPTH(n), dm = P_DEPTH(m);
         w->dad[P_NODE(n)] = w->dad[P_NODE(m)] = (uint16_t)node;
         heap[1] = PACK(P_FREQ(n) + P_FREQ(m), (dn >= dm ? dn : dm) + 1, node);
         node++;
         sift_down(heap, heap_len, 1);
     } while (heap_len >= 2);
-    heap[--heap_max] = heap[1];
+    order[--heap_max] = heap[1];
+}
 
-    /* Bit lengths, clamped at maxlen; costs summed without branches. */
-    int bl_count[16] = {0};
-    int overflow = 0;
+/*
+ * Four independent heaps in lockstep: each sift runs the deepest lane's
+ * depth in branch-free levels (sift_level), so the four dependency chains
+ * overlap instead of each sift waiting on its loads and mispredicted exit.
+ * Every lane does exactly what tree_merge does; a lane that is finished
+ * (or absent, n < 4) sifts a dummy heap.
+ */
+static void tree_merge4(tree_work *const *w, int n, int elems) {
+    uint32_t dummy[4] = {0, HEAP_INF, HEAP_INF, HEAP_INF};
+    uint32_t *h[4], v[4], nn[4], k[4];
+    int len[4], hmax[4], node[4], live = 0;
+    for (int i = 0; i < 4; i++) {
+        len[i] = i < n ? w[i]->heap_len : 0;
+        hmax[i] = HEAP_SIZE;
+        node[i] = elems;
+        if (i < n) {
+            for (int q = len[i] + 1; q <= 2 * len[i] + 1; q++)
+                w[i]->heap[q] = HEAP_INF;
+            live += len[i] >= 2;
+        }
+    }
+    /* heapify: lane i sifts position q while q <= len[i] / 2 */
+    int top = 0;
+    for (int i = 0; i < n; i++)
+        top = len[i] / 2 > top ? len[i] / 2 : top;
+    for (int q = top; q >= 1; q--) {
+        int depth = 0;
+        for (int i = 0; i < 4; i++) {
+            k[i] = (uint32_t)q;
+            if (q > len[i] / 2) {
+                h[i] = dummy;
+                v[i] = 0;
+                k[i] = 1;
+                continue;
+            }
+            h[i] = w[i]->heap;
+            v[i] = h[i][q];
+            int d = 31 - __builtin_clz((unsigned)(len[i] / q));
+            depth = d > depth ? d : depth;
+        }
+        for (int l = 0; l < depth; l++) {
+            sift_level(h[0], v[0], &k[0]);
+            sift_level(h[1], v[1], &k[1]);
+            sift_level(h[2], v[2], &k[2]);
+            sift_level(h[3], v[3], &k[3]);
+        }
+        for (int i = 0; i < 4; i++)
+            h[i][k[i]] = v[i];
+    }
+    while (live) {
+        int depth = 0;
+        for (int i = 0; i < 4; i++) {
+            k[i] = 1;
+            if (len[i] < 2) { /* finished or absent */
+                h[i] = dummy;
+                v[i] = 0;
+                continue;
+            }
+            h[i] = w[i]->heap;
+            nn[i] = h[i][1];
+            v[i] = h[i][len[i]];
+            h[i][len[i]--] = HEAP_INF;
+            int d = 31 - __builtin_clz((unsigned)len[i]);
+            depth = d > depth ? d : depth;
+        }
+        for (int l = 0; l < depth; l++) {
+            sift_level(h[0], v[0], &k[0]);
+            sift_level(h[1], v[1], &k[1]);
+            sift_level(h[2], v[2], &k[2]);
+            sift_level(h[3], v[3], &k[3]);
+        }
+        for (int i = 0; i < 4; i++) {
+            h[i][k[i]] = v[i];
+            k[i] = 1;
+            if (h[i] == dummy)
+                continue;
+            uint32_t a = nn[i], m = h[i][1];
+            uint32_t *order = w[i]->order;
+            order[--hmax[i]] = a;
+            order[--hmax[i]] = m;
+            unsigned da = P_DEPTH(a), dm = P_DEPTH(m);
+            w[i]->dad[P_NODE(a)] = w[i]->dad[P_NODE(m)] = (uint16_t)node[i];
+            v[i] = PACK(P_FREQ(a) + P_FREQ(m), (da >= dm ? da : dm) + 1, node[i]);
+            node[i]++;
+        }
+        for (int l = 0; l < depth; l++) {
+            sift_level(h[0], v[0], &k[0]);
+            sift_level(h[1], v[1], &k[1]);
+            sift_level(h[2], v[2], &k[2]);
+            sift_level(h[3], v[3], &k[3]);
+        }
+        live = 0;
+        for (int i = 0; i < 4; i++) {
+            h[i][k[i]] = v[i];
+            if (h[i] == dummy)
+                continue;
+            if (len[i] >= 2)
+                live++;
+            else
+                w[i]->order[--hmax[i]] = h[i][1];
+        }
+    }
+}
+
+static void tree_lengths(tree_work *w, int elems, int maxlen, int kind, int64_t *opt,
+                         int64_t *stat) {
+    const uint8_t *xbits = kind == KIND_LIT ? lit_xbits : kind == KIND_DIST ? dist_xbits : bl_xbits;
+    const uint8_t *sbits = kind == KIND_LIT ? lit_sbits : dist_sbits; /* unused for KIND_BL */
+    const uint32_t *order = w->order;
+    int max_code = w->max_code;
+    int heap_max = HEAP_SIZE - 2 * (w->heap_len - 1) - 1; /* where the root went */
+    (void)elems;
+    /* The extra bits and the static code's cost do not depend on the tree. */
     int64_t o = 0, st = 0;
-    w->len[P_NODE(heap[heap_max])] = 0;
+    for (int n = 0; n <= max_code; n++) {
+        o += (int64_t)w->freq[n] * xbits[n];
+        if (kind != KIND_BL)
+            st += (int64_t)w->freq[n] * sbits[n];
+    }
+    /* Bit lengths, clamped at maxlen, and the code's cost, without branches. */
+    int overflow = 0;
+    w->len[P_NODE(order[heap_max])] = 0;
     int h;
     for (h = heap_max + 1; h < HEAP_SIZE; h++) {
-        int n = P_NODE(heap[h]);
+        int n = P_NODE(order[h]);
         int bits = w->len[w->dad[n]] + 1;
         overflow += bits > maxlen;
         bits = bits > maxlen ? maxlen : bits;
         w->len[n] = (uint16_t)bits;
-        int leaf = n <= max_code;
-        int li = n & -leaf; /* internal nodes: symbol 0 with weight 0 */
-        int64_t f = (int64_t)(w->freq[li] & (0u - (uint32_t)leaf));
-        bl_count[bits] += leaf;
-        o += f * (bits + xbits[li]);
-        st += f * sbits[li];
+        uint32_t leaf = 0u - (uint32_t)(n <= max_code);
+        o += (int64_t)(w->freq[n & (int)leaf] & leaf) * bits; /* internal nodes weigh 0 */
     }
     *opt += o;
     if (kind != KIND_BL)
         *stat += st;
     if (overflow == 0)
-        return max_code;
+        return;
+    int bl_count[16] = {0};
+    for (int n = 0; n <= max_code; n++)
+        bl_count[w->len[n]] += w->freq[n] != 0;
     do {
         int bits = maxlen - 1;
         while (bl_count[bits] == 0)
@@ -231,7 +396,7 @@ static int build_tree(tree_work *w, const uint16_t *in, int elems, int maxlen, i
     for (int bits = maxlen; bits != 0; bits--) {
         int n = bl_count[bits];
         while (n != 0) {
-            int m = P_NODE(heap[--h]);
+            int m = P_NODE(order[--h]);
             if (m > max_code)
                 continue;
             if (w->len[m] != bits) {
@@ -241,7 +406,19 @@ static int build_tree(tree_work *w, const uint16_t *in, int elems, int maxlen, i
             n--;
         }
     }
-    return max_code;
+}
+
+/* Build the trees of n blocks (1-4) of one kind: init, merge, lengths. */
+static void build_trees(tree_work *const *w, const uint16_t *const *in, int n, int elems,
+                        int maxlen, int kind, int64_t *opt, int64_t *stat) {
+    for (int i = 0; i < n; i++)
+        tree_init(w[i], in[i], elems, kind, &opt[i], &stat[i]);
+    if (n == 1)
+        tree_merge(w[0], elems);
+    else
+        tree_merge4(w, n, elems);
+    for (int i = 0; i < n; i++)
+        tree_lengths(w[i], elems, maxlen, kind, &opt[i], &stat[i]);
 }
 
 /* Count the code-length symbols needed to send len[0..max_code]. */
@@ -283,43 +460,87 @@ static void scan_lengths(const uint16_t *len, int max_code, uint16_t *blf) {
     }
 }
 
-uint64_t ds_flush_block_bits(const ds_freqs *f, uint32_t stored_len, int stored_ok,
-                             uint64_t bits) {
+/*
+ * Flush n blocks (1 <= n <= DS_BATCH) at once: bits[i] becomes the running
+ * bit count after block i.  Their trees are built side by side
+ * (tree_merge4); each block's result is what it would be alone.
+ */
+static void flush_blocks(const ds_freqs *const *f, const uint32_t *stored_len,
+                         const int *stored_ok, uint64_t *bits, int n) {
     static const uint8_t bl_order[19] = {16, 17, 18, 0, 8,  7, 9,  6, 10, 5,
                                          11, 4,  12, 3, 13, 2, 14, 1, 15};
-    tree_work w;
-    int64_t opt = 0, stat = 0;
-    uint16_t llen[DS_L_CODES + 1], dlen[DS_D_CODES + 1];
-
-    int lmax = build_tree(&w, f->lit, DS_L_CODES, 15, KIND_LIT, &opt, &stat);
-    memcpy(llen, w.len, sizeof(uint16_t) * DS_L_CODES);
-
-    int dmax = build_tree(&w, f->dist, DS_D_CODES, 15, KIND_DIST, &opt, &stat);
-    memcpy(dlen, w.len, sizeof(uint16_t) * DS_D_CODES);
-
-    uint16_t blf[19] = {0}; /* at most 286 + 30 codes */
-    scan_lengths(llen, lmax, blf);
-    scan_lengths(dlen, dmax, blf);
-    int64_t dummy = 0;
-    build_tree(&w, blf, 19, 7, KIND_BL, &opt, &dummy);
-    int max_blindex;
-    for (max_blindex = 18; max_blindex >= 3; max_blindex--)
-        if (w.len[bl_order[max_blindex]] != 0)
-            break;
-    opt += 3 * (max_blindex + 1) + 5 + 5 + 4;
-
-    uint64_t opt_b = (uint64_t)(opt + 3 + 7) >> 3;
-    uint64_t stat_b = (uint64_t)(stat + 3 + 7) >> 3;
-    if (stat_b <= opt_b)
-        opt_b = stat_b;
-    if ((uint64_t)stored_len + 4 <= opt_b && stored_ok) {
-        bits += 3;
-        bits = (bits + 7) & ~(uint64_t)7;
-        return bits + 32 + 8 * (uint64_t)stored_len;
+    tree_work w[DS_BATCH];
+    tree_work *wp[DS_BATCH];
+    const uint16_t *in[DS_BATCH];
+    int64_t opt[DS_BATCH] = {0}, stat[DS_BATCH] = {0}, unused[DS_BATCH] = {0};
+    uint16_t llen[DS_BATCH][DS_L_CODES], blf[DS_BATCH][19];
+    int lmax[DS_BATCH];
+    for (int i = 0; i < n; i++) {
+        wp[i] = &w[i];
+        in[i] = f[i]->lit;
     }
-    if (stat_b == opt_b)
-        return bits + 3 + (uint64_t)stat;
-    return bits + 3 + (uint64_t)opt;
+    build_trees(wp, in, n, DS_L_CODES, 15, KIND_LIT, opt, stat);
+    for (int i = 0; i < n; i++) {
+        memcpy(llen[i], w[i].len, sizeof llen[i]);
+        lmax[i] = w[i].max_code;
+        in[i] = f[i]->dist;
+    }
+    build_trees(wp, in, n, DS_D_CODES, 15, KIND_DIST, opt, stat);
+    for (int i = 0; i < n; i++) {
+        memset(blf[i], 0, sizeof blf[i]); /* at most 286 + 30 codes */
+        scan_lengths(llen[i], lmax[i], blf[i]);
+        scan_lengths(w[i].len, w[i].max_code, blf[i]);
+        in[i] = blf[i];
+    }
+    build_trees(wp, in, n, 19, 7, KIND_BL, opt, unused);
+    for (int i = 0; i < n; i++) {
+        int max_blindex;
+        for (max_blindex = 18; max_blindex >= 3; max_blindex--)
+            if (w[i].len[bl_order[max_blindex]] != 0)
+                break;
+        int64_t o = opt[i] + 3 * (max_blindex + 1) + 5 + 5 + 4;
+        uint64_t opt_b = (uint64_t)(o + 3 + 7) >> 3;
+        uint64_t stat_b = (uint64_t)(stat[i] + 3 + 7) >> 3;
+        if (stat_b <= opt_b)
+            opt_b = stat_b;
+        if ((uint64_t)stored_len[i] + 4 <= opt_b && stored_ok[i]) {
+            uint64_t b = (bits[i] + 3 + 7) & ~(uint64_t)7;
+            bits[i] = b + 32 + 8 * (uint64_t)stored_len[i];
+        } else if (stat_b == opt_b) {
+            bits[i] += 3 + (uint64_t)stat[i];
+        } else {
+            bits[i] += 3 + (uint64_t)o;
+        }
+    }
+}
+
+uint64_t ds_flush_block_bits(const ds_freqs *f, uint32_t stored_len, int stored_ok,
+                             uint64_t bits) {
+    flush_blocks(&f, &stored_len, &stored_ok, &bits, 1);
+    return bits;
+}
+
+void ds_finish_pending(ds_state *const *st, int n) {
+    const ds_freqs *f[DS_BATCH];
+    uint32_t len[DS_BATCH];
+    int ok[DS_BATCH];
+    uint64_t bits[DS_BATCH];
+    for (int i0 = 0; i0 < n; i0 += DS_BATCH) {
+        int m = n - i0 < DS_BATCH ? n - i0 : DS_BATCH;
+        for (int i = 0; i < m; i++) {
+            const ds_state *s = st[i0 + i];
+            f[i] = &s->f;
+            len[i] = s->pend_len;
+            ok[i] = s->pend_ok;
+            bits[i] = s->bits;
+        }
+        flush_blocks(f, len, ok, bits, m);
+        for (int i = 0; i < m; i++) {
+            ds_state *s = st[i0 + i];
+            s->bits = (bits[i] + 7) & ~(uint64_t)7;
+            s->pending = 0;
+        }
+    }
 }
 
 /* ------------------------------------------------------------ tables */
@@ -489,9 +710,15 @@ static void flush_block(ds_state *st, uint32_t end) {
 }
 
 static void finish(ds_state *st, uint32_t s) {
+    st->done = 1;
+    if (st->defer_final) { /* ds_finish_pending builds the trees, maybe with others */
+        st->pend_len = s - st->block_start;
+        st->pend_ok = st->block_start >= st->base;
+        st->pending = 1;
+        return;
+    }
     flush_block(st, s);
     st->bits = (st->bits + 7) & ~(uint64_t)7;
-    st->done = 1;
 }
 
 /*

@@ -212,34 +212,72 @@ static int dtarget_new(const zf_params *p, const uint8_t *t, size_t n, void **st
     return ZF_OK;
 }
 
-static int dpair(void *v, const void *tstate, const uint8_t *t, size_t n, uint64_t *out) {
-    dctx *c = v;
-    if (c->zctx)
-        return zf_engine_zlib.pair(c->zctx, tstate, t, n, out);
+/* Parse source ⊕ t into *st (levels 1-9); with defer, the final block is
+ * left pending for ds_finish_pending. */
+static int pair_state(dctx *c, const void *tstate, const uint8_t *t, size_t n, ds_state *st,
+                      int defer) {
     if (n > DS_MAX_INPUT - c->src_len)
         return ZF_ETOOBIG;
     int rc;
     uint32_t total = c->src_len + (uint32_t)n;
     if ((rc = zf_grow(&c->cat, &c->cat_cap, (size_t)total + 8)) != ZF_OK)
         return rc;
-    ds_state st;
-    if ((rc = fork_state(c, (uint32_t)n, &st)) != ZF_OK)
+    if ((rc = fork_state(c, (uint32_t)n, st)) != ZF_OK)
         return rc;
+    st->defer_final = defer;
     if (n)
         memcpy(c->cat + c->src_len, t, n);
     c->tab.logging = 1;
     const ds_target *T = tstate;
     if (T && c->cfg.slow && T->n == n && total <= DS_FAST_TOTAL)
-        rc = ds_run_target(&c->cfg, &st, &c->tab, c->cat, c->src_len, T,
+        rc = ds_run_target(&c->cfg, st, &c->tab, c->cat, c->src_len, T,
                            c->sidx_valid ? &c->sidx : NULL);
     else
-        rc = ds_run(&c->cfg, &st, &c->tab, c->cat, total, UINT32_MAX);
-    if (rc != 0)
-        return ZF_ENOMEM; /* the next pair rolls the tables back */
+        rc = ds_run(&c->cfg, st, &c->tab, c->cat, total, UINT32_MAX);
+    return rc == 0 ? ZF_OK : ZF_ENOMEM; /* the next pair rolls the tables back */
+}
+
+static int dpair(void *v, const void *tstate, const uint8_t *t, size_t n, uint64_t *out) {
+    dctx *c = v;
+    if (c->zctx)
+        return zf_engine_zlib.pair(c->zctx, tstate, t, n, out);
+    ds_state st;
+    int rc = pair_state(c, tstate, t, n, &st, 0);
+    if (rc != ZF_OK)
+        return rc;
     *out = ds_stream_bytes(&st) + c->wrap_bytes;
     return ZF_OK;
 }
 
+/* Up to ZF_BATCH pairs: parsed one by one, their final blocks' trees built
+ * side by side (ds_finish_pending). */
+static int dpairs(void *v, const void *const *tstates, const zf_span *ts, size_t n,
+                  uint64_t *out) {
+    dctx *c = v;
+    if (c->zctx || n < 2 || n > ZF_BATCH) {
+        for (size_t k = 0; k < n; k++) {
+            int rc = dpair(v, tstates[k], ts[k].ptr, ts[k].len, &out[k]);
+            if (rc != ZF_OK)
+                return rc;
+        }
+        return ZF_OK;
+    }
+    ds_state st[ZF_BATCH];
+    ds_state *pend[ZF_BATCH];
+    int np = 0;
+    for (size_t k = 0; k < n; k++) {
+        int rc = pair_state(c, tstates[k], ts[k].ptr, ts[k].len, &st[k], 1);
+        if (rc != ZF_OK)
+            return rc;
+        if (st[k].pending)
+            pend[np++] = &st[k];
+    }
+    ds_finish_pending(pend, np);
+    for (size_t k = 0; k < n; k++)
+        out[k] = ds_stream_bytes(&st[k]) + c->wrap_bytes;
+    return ZF_OK;
+}
+
 const zf_engine zf_engine_deflate = {
-    "deflate", dctx_new, dctx_free, dtarget_new, dtarget_free, dsize, drow_begin, dpair,
+    "deflate", dctx_new, dctx_free, dtarget_new, dtarget_free, dsize, drow_begin, dpair, dpairs,
 };

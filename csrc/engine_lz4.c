@@ -86,5 +86,5 @@ static int lpair(void *ctx, const void *tstate, const uint8_t *t, size_t n, uint
 }
 
 const zf_engine zf_engine_lz4 = {
-    "lz4", lctx_new, lctx_free, ltarget_new, ltarget_free, lsize, lrow, lpair,
+    "lz4", lctx_new, lctx_free, ltarget_new, ltarget_free, lsize, lrow, lpair, NULL,
 };

@@ -63,6 +63,10 @@ typedef struct zf_span {
  *   size        C(x) for one text.
  *   row_begin   start a source row: later pair() calls compress src ⊕ t.
  *   pair        C(src ⊕ t) for the row's source and one target.
+ *   pairs       optional (may be NULL): pair() for n <= ZF_BATCH targets
+ *               at once, out[k] for ts[k]; same results, possibly faster.
+ *               On an error the loop redoes the batch with pair() to find
+ *               which target failed.
  */
 typedef struct zf_engine {
     const char *name;
@@ -73,7 +77,11 @@ typedef struct zf_engine {
     int (*size)(void *ctx, const uint8_t *x, size_t n, uint64_t *out);
     int (*row_begin)(void *ctx, const uint8_t *src, size_t n);
     int (*pair)(void *ctx, const void *tstate, const uint8_t *t, size_t n, uint64_t *out);
+    int (*pairs)(void *ctx, const void *const *tstates, const zf_span *ts, size_t n,
+                 uint64_t *out);
 } zf_engine;
+
+#define ZF_BATCH 4
 
 /* Engines compiled into this build. */
 extern const zf_engine zf_engine_zlib;    /* system zlib, one reused stream per thread */

@@ -103,18 +103,35 @@ static int run_tile(zf_job *job, void *ctx, const zf_tile *t) {
             job_fail(job, rc, i, t->c0);
             return rc;
         }
-        for (size_t j = t->c0; j < t->c1; j++) {
+        for (size_t j = t->c0; j < t->c1;) {
             if (j != t->c0 && job_stopped(job))
                 return ZF_ECANCEL;
-            const zf_span *tg = &job->cols[j];
-            const void *ts = job->col_states ? job->col_states[j] : NULL;
-            uint64_t cxy;
-            rc = e->pair(ctx, ts, tg->ptr, tg->len, &cxy);
+            size_t nb = e->pairs ? t->c1 - j : 1;
+            nb = nb < ZF_BATCH ? nb : ZF_BATCH;
+            const void *ts[ZF_BATCH];
+            for (size_t k = 0; k < nb; k++)
+                ts[k] = job->col_states ? job->col_states[j + k] : NULL;
+            uint64_t cxy[ZF_BATCH];
+            rc = nb > 1 ? e->pairs(ctx, ts, &job->cols[j], nb, cxy)
+                        : e->pair(ctx, ts[0], job->cols[j].ptr, job->cols[j].len, cxy);
             if (rc != ZF_OK) {
-                job_fail(job, rc, i, j);
+                /* name the target that fails on its own (else the batch's first) */
+                size_t bad = j;
+                for (size_t k = 0; nb > 1 && k < nb; k++) {
+                    uint64_t tmp;
+                    int rk = e->pair(ctx, ts[k], job->cols[j + k].ptr, job->cols[j + k].len, &tmp);
+                    if (rk != ZF_OK) {
+                        rc = rk;
+                        bad = j + k;
+                        break;
+                    }
+                }
+                job_fail(job, rc, i, bad);
                 return rc;
             }
-            store_ncd(job, i, j, cxy);
+            for (size_t k = 0; k < nb; k++)
+                store_ncd(job, i, j + k, cxy[k]);
+            j += nb;
         }
         __atomic_add_fetch(&job->done_pairs, t->c1 - t->c0, __ATOMIC_RELAXED);
     }

@@ -146,7 +146,7 @@ static int zlib_pair(void *vctx, const void *tstate, const uint8_t *t, size_t n,
 }
 
 const zf_engine zf_engine_zlib = {
-    "zlib", zlib_ctx_new, zlib_ctx_free, NULL, NULL, zlib_size, zlib_row_begin, zlib_pair,
+    "zlib", zlib_ctx_new, zlib_ctx_free, NULL, NULL, zlib_size, zlib_row_begin, zlib_pair, NULL,
 };
 
 const char *zf_zlib_runtime_version(void) { return zlibVersion(); }

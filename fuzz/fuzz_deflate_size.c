@@ -91,6 +91,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         check(k ? "pair(src, reversed tgt)" : "pair(src, tgt)", got,
               zlib_len(level, wrapper, cat, ns + nt), level, ns, nt);
     }
+    /* the same pairs batched, as the pair loop calls them: tgt, rev, tgt */
+    {
+        const void *bts[3] = {ts[0], ts[1], ts[0]};
+        zf_span bsp[3] = {{tgt, nt}, {rev, nt}, {tgt, nt}};
+        uint64_t bgot[3];
+        if (zf_engine_deflate.row_begin(ctx, src, ns) != ZF_OK ||
+            zf_engine_deflate.pairs(ctx, bts, bsp, 3, bgot) != ZF_OK)
+            abort();
+        for (int k = 0; k < 3; k++) {
+            memcpy(cat, src, ns);
+            memcpy(cat + ns, bsp[k].ptr, nt);
+            check("pairs(src, [tgt, rev, tgt])", bgot[k], zlib_len(level, wrapper, cat, ns + nt),
+                  level, ns, nt);
+        }
+    }
     if (zf_engine_deflate.size(ctx, tgt, nt, &got) != ZF_OK)
         abort();
     check("size(tgt)", got, zlib_len(level, wrapper, tgt, nt), level, nt, 0);

@@ -182,31 +182,62 @@ static int check_size(int level, int wrapper, const uint8_t *x, size_t n, const 
 
 static uint8_t *catbuf;
 
-/* One row: src against several targets, through row_begin + pair. */
+static int pair_mismatch(const char *how, const char *tag, int level, int wrapper,
+                         const uint8_t *src, size_t ns, const uint8_t *t, size_t nt,
+                         uint64_t want, uint64_t got, int rc) {
+    n_cases++;
+    if (rc == ZF_OK && got == want)
+        return 0;
+    n_fail++;
+    fprintf(stderr,
+            "MISMATCH %s %s level %d wrapper %d ns %zu nt %zu: zlib %llu engine %llu rc %d\n",
+            how, tag, level, wrapper, ns, nt, (unsigned long long)want, (unsigned long long)got,
+            rc);
+    dump("/tmp/ds_fail_src.bin", src, ns);
+    dump("/tmp/ds_fail_tgt.bin", t, nt);
+    return 1;
+}
+
+/*
+ * One row: src against several targets, through row_begin + pair, then
+ * again through pairs() in batches of 2, 3 and 4 targets (as the pair loop
+ * calls it).
+ */
 static int check_row(int level, int wrapper, const uint8_t *src, size_t ns, uint8_t **tg,
                      size_t *nt, int ntg, void *const *tstates, const char *tag) {
     void *c = get_ctx(level, wrapper);
+    uint64_t *want = malloc(((size_t)ntg + 1) * sizeof *want);
+    zf_span *spans = malloc(((size_t)ntg + 1) * sizeof *spans);
+    const void **ts = calloc((size_t)ntg + 1, sizeof *ts);
+    if (!want || !spans || !ts)
+        abort();
     if (zf_engine_deflate.row_begin(c, src, ns) != ZF_OK)
         abort();
     int bad = 0;
-    for (int j = 0; j < ntg; j++) {
+    for (int j = 0; j < ntg && !bad; j++) {
         memcpy(catbuf, src, ns);
         memcpy(catbuf + ns, tg[j], nt[j]);
-        uint64_t want = zlib_size(level, wrapper, catbuf, ns + nt[j]), got = 0;
-        int rc = zf_engine_deflate.pair(c, tstates ? tstates[j] : NULL, tg[j], nt[j], &got);
-        n_cases++;
-        if (rc != ZF_OK || got != want) {
-            n_fail++;
-            bad = 1;
-            fprintf(stderr,
-                    "MISMATCH pair %s level %d wrapper %d ns %zu nt %zu: zlib %llu engine %llu rc %d\n",
-                    tag, level, wrapper, ns, nt[j], (unsigned long long)want,
-                    (unsigned long long)got, rc);
-            dump("/tmp/ds_fail_src.bin", src, ns);
-            dump("/tmp/ds_fail_tgt.bin", tg[j], nt[j]);
-            break;
-        }
+        want[j] = zlib_size(level, wrapper, catbuf, ns + nt[j]);
+        spans[j] = (zf_span){tg[j], nt[j]};
+        ts[j] = tstates ? tstates[j] : NULL;
+        uint64_t got = 0;
+        int rc = zf_engine_deflate.pair(c, ts[j], tg[j], nt[j], &got);
+        bad = pair_mismatch("pair", tag, level, wrapper, src, ns, tg[j], nt[j], want[j], got, rc);
     }
+    if (!bad && zf_engine_deflate.row_begin(c, src, ns) != ZF_OK)
+        abort();
+    for (int j = 0, b = 2; j < ntg && !bad; b = b % ZF_BATCH + 2) {
+        size_t nb = (size_t)(ntg - j) < (size_t)b ? (size_t)(ntg - j) : (size_t)b;
+        uint64_t got[ZF_BATCH] = {0};
+        int rc = zf_engine_deflate.pairs(c, &ts[j], &spans[j], nb, got);
+        for (size_t k = 0; k < nb && !bad; k++)
+            bad = pair_mismatch("pairs", tag, level, wrapper, src, ns, tg[j + k], nt[j + k],
+                                want[j + k], got[k], rc);
+        j += (int)nb;
+    }
+    free(want);
+    free(spans);
+    free(ts);
     return bad;
 }
 
