@@ -8,6 +8,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------------ config */
 
@@ -62,7 +65,7 @@ static inline unsigned dist_code(unsigned dist) {
  * that weight is less than 32 levels deep.
  */
 typedef struct tree_work {
-    uint32_t freq[HEAP_SIZE];
+    uint16_t freq[HEAP_SIZE + 16]; /* leaves' weights; zero past elems */
     uint16_t dad[HEAP_SIZE];
     uint16_t len[HEAP_SIZE];
     uint32_t heap[HEAP_SIZE + 1];  /* the heap, 1-based; INF-padded in lockstep */
@@ -150,9 +153,8 @@ static void tree_merge(tree_work *w, int elems);
 /* The same for up to four heaps at once (w[0..n)), their levels interleaved. */
 static void tree_merge4(tree_work *const *w, int n, int elems);
 /* Code lengths from the merged tree, clamped at maxlen as zlib does; adds
- * the tree's costs to *opt and (not for KIND_BL) *stat. */
-static void tree_lengths(tree_work *w, int elems, int maxlen, int kind, int64_t *opt,
-                         int64_t *stat);
+ * the cost of the codes (weight times length) to *opt. */
+static void tree_lengths(tree_work *w, int maxlen, int64_t *opt);
 
 /*
  * Extra bits per symbol, and static code length + extra bits per symbol
@@ -196,28 +198,58 @@ static const uint8_t bl_xbits[19] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 7,
 };
 
+/* Bit i set when f[base + i] != 0, for i < 64 (f has 64 readable entries). */
+static inline uint64_t nonzero_bits(const uint16_t *f) {
+    uint64_t m = 0;
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128();
+    for (int i = 0; i < 64; i += 16) {
+        __m128i a = _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(f + i)), zero);
+        __m128i b = _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(f + i + 8)), zero);
+        uint32_t z = (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(a, b));
+        m |= (uint64_t)(~z & 0xffffu) << i;
+    }
+#else
+    for (int i = 0; i < 64; i++)
+        m |= (uint64_t)(f[i] != 0) << i;
+#endif
+    return m;
+}
+
 static void tree_init(tree_work *w, const uint16_t *in, int elems, int kind, int64_t *opt,
                       int64_t *stat) {
     const uint8_t *xbits = kind == KIND_LIT ? lit_xbits : kind == KIND_DIST ? dist_xbits : bl_xbits;
     const uint8_t *sbits = kind == KIND_LIT ? lit_sbits : dist_sbits; /* unused for KIND_BL */
     uint32_t *heap = w->heap;
     int max_code = -1, heap_len = 0;
-    for (int n = 0; n < elems; n++) { /* branch-free: presence is a coin flip */
-        uint32_t f = in[n];
-        w->freq[n] = f;
-        w->len[n] = 0;
-        heap[heap_len + 1] = PACK(f, 0, n);
-        heap_len += f != 0;
-        max_code = f ? n : max_code;
+    int64_t o = 0, st = 0;
+    memcpy(w->freq, in, (size_t)elems * sizeof *in);
+    memset(w->freq + elems, 0, ((size_t)(elems + 63) / 64 * 64 - (size_t)elems) * sizeof *in);
+    memset(w->len, 0, (size_t)elems * sizeof w->len[0]);
+    /* The leaves in symbol order; the extra bits and the static code's
+     * cost do not depend on the tree, so they are summed here. */
+    for (int base = 0; base < elems; base += 64) {
+        for (uint64_t m = nonzero_bits(w->freq + base); m; m &= m - 1) {
+            int n = base + __builtin_ctzll(m);
+            uint32_t f = w->freq[n];
+            heap[++heap_len] = PACK(f, 0, n);
+            o += (int64_t)f * xbits[n];
+            if (kind != KIND_BL)
+                st += (int64_t)f * sbits[n];
+            max_code = n;
+        }
     }
     while (heap_len < 2) {
         int node = max_code < 2 ? ++max_code : 0;
         w->freq[node] = 1;
         heap[++heap_len] = PACK(1, 0, node);
-        *opt -= 1;
+        o += xbits[node] - 1;
         if (kind != KIND_BL)
-            *stat -= sbits[node] - xbits[node];
+            st += xbits[node];
     }
+    *opt += o;
+    if (kind != KIND_BL)
+        *stat += st;
     w->heap_len = heap_len;
     w->max_code = max_code;
 }
@@ -347,21 +379,11 @@ static void tree_merge4(tree_work *const *w, int n, int elems) {
     }
 }
 
-static void tree_lengths(tree_work *w, int elems, int maxlen, int kind, int64_t *opt,
-                         int64_t *stat) {
-    const uint8_t *xbits = kind == KIND_LIT ? lit_xbits : kind == KIND_DIST ? dist_xbits : bl_xbits;
-    const uint8_t *sbits = kind == KIND_LIT ? lit_sbits : dist_sbits; /* unused for KIND_BL */
+static void tree_lengths(tree_work *w, int maxlen, int64_t *opt) {
     const uint32_t *order = w->order;
     int max_code = w->max_code;
     int heap_max = HEAP_SIZE - 2 * (w->heap_len - 1) - 1; /* where the root went */
-    (void)elems;
-    /* The extra bits and the static code's cost do not depend on the tree. */
-    int64_t o = 0, st = 0;
-    for (int n = 0; n <= max_code; n++) {
-        o += (int64_t)w->freq[n] * xbits[n];
-        if (kind != KIND_BL)
-            st += (int64_t)w->freq[n] * sbits[n];
-    }
+    int64_t o = 0;
     /* Bit lengths, clamped at maxlen, and the code's cost, without branches. */
     int overflow = 0;
     w->len[P_NODE(order[heap_max])] = 0;
@@ -376,8 +398,6 @@ static void tree_lengths(tree_work *w, int elems, int maxlen, int kind, int64_t 
         o += (int64_t)(w->freq[n & (int)leaf] & leaf) * bits; /* internal nodes weigh 0 */
     }
     *opt += o;
-    if (kind != KIND_BL)
-        *stat += st;
     if (overflow == 0)
         return;
     int bl_count[16] = {0};
@@ -418,7 +438,7 @@ static void build_trees(tree_work *const *w, const uint16_t *const *in, int n, i
     else
         tree_merge4(w, n, elems);
     for (int i = 0; i < n; i++)
-        tree_lengths(w[i], elems, maxlen, kind, &opt[i], &stat[i]);
+        tree_lengths(w[i], maxlen, &opt[i]);
 }
 
 /* Count the code-length symbols needed to send len[0..max_code]. */
