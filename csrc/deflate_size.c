@@ -112,16 +112,21 @@ static inline void sift_down(uint32_t *heap, int heap_len, int k) {
     heap[k] = v;
 }
 
-/* a <= b ? x : y, as a conditional move (the comparisons below are coin
- * flips: a branch would mispredict half the time). */
-static inline __attribute__((always_inline)) uint32_t sel_le(uint32_t a, uint32_t b, uint32_t x,
-                                                             uint32_t y) {
+/* With a <= b: *x1 = x2 and *y1 = y2 (else both kept), as conditional moves
+ * on one comparison (it is a coin flip: a branch would mispredict half the
+ * time). */
+static inline __attribute__((always_inline)) void move_le(uint32_t a, uint32_t b, uint32_t *x1,
+                                                          uint32_t x2, uint32_t *y1,
+                                                          uint32_t y2) {
 #if defined(__x86_64__) && defined(__GNUC__)
-    __asm__("cmpl %2, %1\n\tcmovbe %3, %0" : "+r"(y) : "r"(a), "r"(b), "r"(x) : "cc");
-    return y;
+    __asm__("cmpl %3, %2\n\tcmovbe %4, %0\n\tcmovbe %5, %1"
+            : "+&r"(*x1), "+&r"(*y1)
+            : "r"(a), "r"(b), "r"(x2), "r"(y2)
+            : "cc");
 #else
     uint32_t m = 0u - (uint32_t)(a <= b);
-    return (x & m) | (y & ~m);
+    *x1 = (x2 & m) | (*x1 & ~m);
+    *y1 = (y2 & m) | (*y1 & ~m);
 #endif
 }
 
@@ -133,12 +138,12 @@ static inline __attribute__((always_inline)) uint32_t sel_le(uint32_t a, uint32_
  */
 static inline __attribute__((always_inline)) void sift_level(uint32_t *heap, uint32_t v,
                                                              uint32_t *k) {
-    uint32_t j = *k << 1, c = heap[j], r = heap[j + 1];
-    uint32_t cm = c | NODE_MASK;
-    uint32_t ch = sel_le(r, cm, r, c), jj = sel_le(r, cm, j + 1, j);
-    uint32_t chm = ch | NODE_MASK;
-    heap[*k] = sel_le(v, chm, v, ch);
-    *k = sel_le(v, chm, *k, jj);
+    uint32_t j = *k << 1, ch = heap[j], r = heap[j + 1];
+    move_le(r, ch | NODE_MASK, &ch, r, &j, j + 1); /* the smaller child, ties to the right */
+    uint32_t put = ch, kk = j;
+    move_le(v, ch | NODE_MASK, &put, v, &kk, *k); /* v stops here */
+    heap[*k] = put;
+    *k = kk;
 }
 
 /*
