@@ -146,6 +146,21 @@ static inline __attribute__((always_inline)) void sift_level(uint32_t *heap, uin
     *k = kk;
 }
 
+/* Sift v[i] down from k[i] in heap h[i] for four lanes, `depth` levels,
+ * and put it where it stopped.  A macro: as an inline function taking
+ * arrays it kept k and v in memory and was measurably slower. */
+#define SIFT4(h, v, k, depth)                                                              \
+    do {                                                                                   \
+        for (int l_ = 0; l_ < (depth); l_++) {                                             \
+            sift_level((h)[0], (v)[0], &(k)[0]);                                           \
+            sift_level((h)[1], (v)[1], &(k)[1]);                                           \
+            sift_level((h)[2], (v)[2], &(k)[2]);                                           \
+            sift_level((h)[3], (v)[3], &(k)[3]);                                           \
+        }                                                                                  \
+        for (int i_ = 0; i_ < 4; i_++)                                                     \
+            (h)[i_][(k)[i_]] = (v)[i_];                                                    \
+    } while (0)
+
 /*
  * Collect the leaves of in[0..elems) (copied to w->freq) into w's heap and
  * heapify it; sets w->heap_len and w->max_code.  zlib's "at least two
@@ -320,14 +335,7 @@ static void tree_merge4(tree_work *const *w, int n, int elems) {
             int d = 31 - __builtin_clz((unsigned)(len[i] / q));
             depth = d > depth ? d : depth;
         }
-        for (int l = 0; l < depth; l++) {
-            sift_level(h[0], v[0], &k[0]);
-            sift_level(h[1], v[1], &k[1]);
-            sift_level(h[2], v[2], &k[2]);
-            sift_level(h[3], v[3], &k[3]);
-        }
-        for (int i = 0; i < 4; i++)
-            h[i][k[i]] = v[i];
+        SIFT4(h, v, k, depth);
     }
     while (live) {
         int depth = 0;
@@ -345,14 +353,8 @@ static void tree_merge4(tree_work *const *w, int n, int elems) {
             int d = 31 - __builtin_clz((unsigned)len[i]);
             depth = d > depth ? d : depth;
         }
-        for (int l = 0; l < depth; l++) {
-            sift_level(h[0], v[0], &k[0]);
-            sift_level(h[1], v[1], &k[1]);
-            sift_level(h[2], v[2], &k[2]);
-            sift_level(h[3], v[3], &k[3]);
-        }
+        SIFT4(h, v, k, depth);
         for (int i = 0; i < 4; i++) {
-            h[i][k[i]] = v[i];
             k[i] = 1;
             if (h[i] == dummy)
                 continue;
@@ -365,15 +367,9 @@ static void tree_merge4(tree_work *const *w, int n, int elems) {
             v[i] = PACK(P_FREQ(a) + P_FREQ(m), (da >= dm ? da : dm) + 1, node[i]);
             node[i]++;
         }
-        for (int l = 0; l < depth; l++) {
-            sift_level(h[0], v[0], &k[0]);
-            sift_level(h[1], v[1], &k[1]);
-            sift_level(h[2], v[2], &k[2]);
-            sift_level(h[3], v[3], &k[3]);
-        }
+        SIFT4(h, v, k, depth);
         live = 0;
         for (int i = 0; i < 4; i++) {
-            h[i][k[i]] = v[i];
             if (h[i] == dummy)
                 continue;
             if (len[i] >= 2)
