@@ -126,6 +126,26 @@ def test_pairs_with_matches_across_the_boundary(level, src, tgt, seed):
         assert np.array_equal(got, reference.cdist(a, b, level=level)), engine
 
 
+@pytest.mark.parametrize("level", [1, 6, 9])
+def test_target_batches_equal_single_pairs(corpus, level):
+    """The engine takes a row's targets four at a time (trees built side by
+    side): every batch size and remainder, mixed target kinds (empty, tiny,
+    binary, NUL, over 16 KiB without a target state), equals each pair
+    computed alone and the real compressor."""
+    rng = random.Random(level)
+    pool = [corpus[5].encode(), b"", bytes(rng.randrange(256) for _ in range(700)),
+            corpus[6].encode(), b"x", (corpus[4] * 60).encode()[:20000], b"\0" * 300,
+            corpus[7].encode(), corpus[3][:50].encode()]
+    sources = [corpus[0], corpus[1][:200], "", corpus[5][:300] + corpus[6][:100]]
+    for n in range(1, len(pool) + 1):
+        targets = pool[:n]
+        got = zipfit.cdist(sources, targets, level=level, workers=1)
+        for j, t in enumerate(targets):
+            alone = zipfit.cdist(sources, [t], level=level, workers=1)[:, 0]
+            assert np.array_equal(got[:, j], alone), (n, j)
+        assert np.array_equal(got, reference.cdist(sources, targets, level=level)), n
+
+
 def test_cdist_float32(small_task):
     sources, targets = small_task
     d64 = zipfit.cdist(sources[:10], targets[:3])
