@@ -263,6 +263,66 @@ static int check_row_states(int level, int wrapper, const uint8_t *src, size_t n
     return bad;
 }
 
+/* ---- a failing pair inside a batch: the loop names that target ---- */
+#define BAD_LEN 13 /* targets of this length fail in the wrapper engine below */
+
+static int failing_pair(void *ctx, const void *ts, const uint8_t *t, size_t n, uint64_t *out) {
+    return n == BAD_LEN ? ZF_ETOOBIG : zf_engine_deflate.pair(ctx, ts, t, n, out);
+}
+
+static int failing_pairs(void *ctx, const void *const *ts, const zf_span *t, size_t n,
+                         uint64_t *out) {
+    for (size_t k = 0; k < n; k++)
+        if (t[k].len == BAD_LEN)
+            return ZF_ETOOBIG;
+    return zf_engine_deflate.pairs(ctx, ts, t, n, out);
+}
+
+/* 1 source x ncols targets, target `bad` failing: the job's error names
+ * (0, bad), not the first target of bad's batch. */
+static int check_failing_batch(size_t ncols, size_t bad) {
+    zf_engine e = zf_engine_deflate;
+    e.pair = failing_pair;
+    e.pairs = failing_pairs;
+    static const uint8_t text[] = "def add(a, b):\n    return a + b\n# a source text, some words\n";
+    zf_span row = {text, sizeof text - 1}, cols[16];
+    for (size_t j = 0; j < ncols; j++)
+        cols[j] = (zf_span){text + j, j == bad ? BAD_LEN : 20 + j};
+    uint64_t rs = 1, cs[16];
+    double ncd[16];
+    for (size_t j = 0; j < ncols; j++)
+        cs[j] = 1;
+    zf_tile tile = {0, 1, 0, ncols};
+    zf_job job;
+    memset(&job, 0, sizeof job);
+    job.kind = ZF_JOB_NCD;
+    job.engine = &e;
+    job.params = (zf_params){6, ZF_WRAP_GZIP};
+    job.rows = &row;
+    job.nrows = 1;
+    job.cols = cols;
+    job.ncols = ncols;
+    job.row_size = &rs;
+    job.col_size = cs;
+    job.out_ncd = ncd;
+    job.tiles = &tile;
+    job.ntiles = 1;
+    zf_job_init(&job);
+    void *ctx;
+    if (e.ctx_new(&job.params, &ctx) != ZF_OK)
+        abort();
+    int rc = zf_job_work(&job, ctx);
+    e.ctx_free(ctx);
+    n_cases++;
+    if (rc != ZF_ETOOBIG || job.error != ZF_ETOOBIG || job.err_row != 0 || job.err_col != bad) {
+        n_fail++;
+        fprintf(stderr, "MISMATCH failing batch: ncols %zu bad %zu: rc %d error %d at (%zu, %zu)\n",
+                ncols, bad, rc, job.error, (size_t)job.err_row, (size_t)job.err_col);
+        return 1;
+    }
+    return 0;
+}
+
 /* ---- the job loop (zf_loop.c) with 2 threads, against the zlib engine ---- */
 typedef struct worker_arg {
     zf_job *job;
@@ -501,6 +561,14 @@ int main(int argc, char **argv) {
             }
         }
         printf("job    %-7s %6ld cases ok\n", "2 thr", n_cases - before);
+    }
+    {
+        long before = n_cases;
+        for (size_t ncols = 1; ncols <= 9; ncols++)
+            for (size_t bad = 0; bad < ncols; bad++)
+                if (check_failing_batch(ncols, bad))
+                    goto out;
+        printf("errors %-7s %6ld cases ok\n", "batch", n_cases - before);
     }
 out:
     printf("%ld cases, %ld mismatches\n", n_cases, n_fail);
