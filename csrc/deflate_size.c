@@ -491,8 +491,8 @@ static void flush_blocks(const ds_freqs *const *f, const uint32_t *stored_len,
     static const uint8_t bl_order[19] = {16, 17, 18, 0, 8,  7, 9,  6, 10, 5,
                                          11, 4,  12, 3, 13, 2, 14, 1, 15};
     tree_work w[DS_BATCH];
-    tree_work *wp[DS_BATCH];
-    const uint16_t *in[DS_BATCH];
+    tree_work *wp[DS_BATCH] = {0};
+    const uint16_t *in[DS_BATCH] = {0};
     int64_t opt[DS_BATCH] = {0}, stat[DS_BATCH] = {0}, unused[DS_BATCH] = {0};
     uint16_t llen[DS_BATCH][DS_L_CODES], blf[DS_BATCH][19];
     int lmax[DS_BATCH];
@@ -800,15 +800,19 @@ static inline __attribute__((always_inline)) void run_fast(const ds_cfg *c, ds_s
 }
 
 /* gram keys and their slot in a source-index map */
+static const uint8_t gram_len[DS_NGRAMS] = {3, 4, 5, 6, 8};
+
+/* The first gram_len[g] bytes at p as a key (8 bytes are readable at p). */
 static inline uint64_t gram_key(const uint8_t *p, int g) {
-    if (g == 2)
-        return load64(p);
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return g == 1 ? v : (v & 0xffffffu);
+    uint64_t v = load64(p);
+    return g == DS_NGRAMS - 1 ? v : v & ((1ull << (8 * gram_len[g])) - 1);
 }
 
-static const uint8_t gram_len[3] = {3, 4, 8};
+/* The longest gram a candidate to beat `best` must share: min(best + 1, 8). */
+static inline int gram_for(uint32_t best) {
+    static const uint8_t by_need[9] = {0, 0, 0, 0, 1, 2, 3, 3, 4};
+    return best + 1 >= 8 ? DS_NGRAMS - 1 : by_need[best + 1];
+}
 
 static inline uint32_t map_slot(uint64_t key, uint32_t bits) {
     return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - bits));
@@ -827,14 +831,15 @@ static inline uint32_t srcidx_lookup(const ds_srcidx *S, int g, const uint8_t *p
 
 /*
  * The source's part of a target search through the index: candidates in
- * chain order (decreasing position) that share at least min(best+1, 8)
- * leading bytes, while their chain index (idx0 + rank) is within budget.
+ * chain order (decreasing position) that share the longest indexed gram of
+ * at most best+1 bytes (gram_for), while their chain index (idx0 + rank)
+ * is within budget.
  */
 static inline uint32_t deep_source_search(const ds_srcidx *S, const uint8_t *buf, uint32_t s,
                                           uint32_t best, uint32_t idx0, uint32_t chain,
                                           uint32_t nice, uint32_t maxlen, uint32_t *match_start) {
     const uint8_t *scan = buf + s;
-    int g = best + 1 >= 8 ? 2 : best + 1 >= 4 ? 1 : 0;
+    int g = gram_for(best);
     uint32_t q = srcidx_lookup(S, g, scan);
     while (q) {
         if (idx0 + S->rank[q] >= chain)
@@ -849,7 +854,7 @@ static inline uint32_t deep_source_search(const ds_srcidx *S, const uint8_t *buf
             best = len;
             if (len >= nice || len >= maxlen)
                 break;
-            int g2 = best + 1 >= 8 ? 2 : best + 1 >= 4 ? 1 : 0;
+            int g2 = gram_for(best);
             if (g2 != g) { /* need more leading bytes: a narrower chain */
                 g = g2;
                 if (len >= gram_len[g]) {
@@ -1168,7 +1173,7 @@ done:
 
 void ds_srcidx_free(ds_srcidx *S) {
     free(S->rank);
-    for (int g = 0; g < 3; g++) {
+    for (int g = 0; g < DS_NGRAMS; g++) {
         free(S->link[g]);
         free(S->map_key[g]);
         free(S->map_pos[g]);
@@ -1190,7 +1195,7 @@ static int srcidx_reserve(ds_srcidx *S, uint32_t n, uint32_t bits) {
         if (!p)
             return -1;
         S->rank = p;
-        for (int g = 0; g < 3; g++) {
+        for (int g = 0; g < DS_NGRAMS; g++) {
             if (!(p = realloc(S->link[g], cap * sizeof *p)))
                 return -1;
             S->link[g] = p;
@@ -1199,7 +1204,7 @@ static int srcidx_reserve(ds_srcidx *S, uint32_t n, uint32_t bits) {
     }
     uint32_t mcap = 1u << bits;
     if (mcap > S->map_cap) {
-        for (int g = 0; g < 3; g++) {
+        for (int g = 0; g < DS_NGRAMS; g++) {
             uint64_t *k = realloc(S->map_key[g], mcap * sizeof *k);
             if (!k)
                 return -1;
@@ -1226,7 +1231,7 @@ int ds_srcidx_build(ds_srcidx *S, const uint8_t *x, uint32_t n) {
         return -1;
     S->n = n;
     S->deep_end = D;
-    for (int g = 0; g < 3; g++)
+    for (int g = 0; g < DS_NGRAMS; g++)
         memset(S->map_pos[g], 0, S->map_cap * sizeof(uint16_t));
     memset(S->present, 0, DS_HASH_SIZE / 8);
     for (uint32_t q = 1; q < D; q++) {
@@ -1238,7 +1243,7 @@ int ds_srcidx_build(ds_srcidx *S, const uint8_t *x, uint32_t n) {
     for (uint32_t q = 1; q < D; q++) {
         uint32_t h = hash3(x + q);
         S->rank[q] = --S->hash_total[h]; /* later positions with this hash */
-        for (int g = 0; g < 3; g++) {
+        for (int g = 0; g < DS_NGRAMS; g++) {
             uint64_t key = gram_key(x + q, g);
             uint32_t i = map_slot(key, bits);
             while (S->map_pos[g][i] && S->map_key[g][i] != key)

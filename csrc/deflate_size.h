@@ -152,20 +152,21 @@ void ds_target_free(ds_target *T);
 /*
  * Per-source index for the fast path: the source's "deep" positions
  * 1 .. D-1 (D = max(1, n-7): every 8-byte gram starting there lies inside
- * the source) chained by equal 3-, 4- and 8-byte grams, and each one's
+ * the source) chained by equal 3-, 4-, 5-, 6- and 8-byte grams, and each one's
  * rank in its hash chain (how many deeper-later positions share its hash).
  * A target search walks only candidates that share enough leading bytes
  * to beat the best length so far, and stops where the chain budget ends.
  * Positions D .. n-1 are walked through the hash tables as usual.
  */
+#define DS_NGRAMS 5 /* gram lengths 3, 4, 5, 6 and 8 */
 typedef struct ds_srcidx {
     uint32_t n, deep_end; /* source length, D */
     uint32_t cap;         /* positions allocated */
     uint16_t *rank;       /* rank[q] */
-    uint16_t *link[3];    /* next lower position with the same 3/4/8-gram */
+    uint16_t *link[DS_NGRAMS]; /* next lower position with the same 3/4/5/6/8-gram */
     uint32_t map_bits, map_cap;
-    uint64_t *map_key[3];
-    uint16_t *map_pos[3]; /* 0: empty slot */
+    uint64_t *map_key[DS_NGRAMS];
+    uint16_t *map_pos[DS_NGRAMS]; /* 0: empty slot */
     uint16_t *hash_total; /* DS_HASH_SIZE counters */
     uint64_t *present;    /* bit h: some deep position has hash h */
 } ds_srcidx;
