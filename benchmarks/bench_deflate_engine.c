@@ -14,6 +14,9 @@
  * data the engine was not tuned on.  Every pair size is checked against
  * the zlib loop.
  *
+ * Each level runs the zlib loop and the engine alternately ZF_REPEATS times
+ * (default 3) and reports the medians.
+ *
  * Usage: bench_deflate_engine [seed] [nsources] [levels, e.g. 169]
  */
 #define _POSIX_C_SOURCE 200809L
@@ -131,6 +134,74 @@ static size_t functions(const char *s, size_t n, text *out, size_t max) {
     return got;
 }
 
+/* Median of v[0..n) (sorts v). */
+static double median(double *v, int n) {
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The baseline: every concatenation compressed from scratch with one
+ * reused stream (deflateReset per pair), gzip wrapper.  Fills want[];
+ * returns seconds. */
+static double zlib_loop(int level, const text *src, size_t ns, const text *tg, size_t ntg,
+                        uint8_t *cat, uint8_t *out, uint64_t *want) {
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    deflateInit2(&z, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
+    double t0 = now();
+    for (size_t i = 0; i < ns; i++) {
+        memcpy(cat, src[i].p, src[i].n);
+        for (size_t j = 0; j < ntg; j++) {
+            memcpy(cat + src[i].n, tg[j].p, tg[j].n);
+            deflateReset(&z);
+            z.next_in = cat;
+            z.avail_in = (uInt)(src[i].n + tg[j].n);
+            z.next_out = out;
+            z.avail_out = 1 << 16;
+            deflate(&z, Z_FINISH);
+            want[i * ntg + j] = z.total_out;
+        }
+    }
+    double t = now() - t0;
+    deflateEnd(&z);
+    return t;
+}
+
+/* The engine as the pair loop calls it (row_begin per source, ZF_BATCH
+ * targets at a time; ZF_NO_BATCH=1: one at a time); every size is checked
+ * against want[] (mismatches added to *bad).  Returns seconds. */
+static double engine_loop(const zf_params *p, const text *src, size_t ns, const zf_span *spans,
+                          size_t ntg, void *const *ts, const uint64_t *want, size_t *bad) {
+    void *ctx;
+    if (zf_engine_deflate.ctx_new(p, &ctx) != ZF_OK)
+        exit(1);
+    int batch = !getenv("ZF_NO_BATCH");
+    double t0 = now();
+    for (size_t i = 0; i < ns; i++) {
+        zf_engine_deflate.row_begin(ctx, src[i].p, src[i].n);
+        for (size_t j = 0; j < ntg; j += ZF_BATCH) {
+            size_t nb = ntg - j < ZF_BATCH ? ntg - j : ZF_BATCH;
+            uint64_t got[ZF_BATCH];
+            if (nb > 1 && batch)
+                zf_engine_deflate.pairs(ctx, (const void *const *)&ts[j], &spans[j], nb, got);
+            else
+                for (size_t k = 0; k < nb; k++)
+                    zf_engine_deflate.pair(ctx, ts[j + k], spans[j + k].ptr, spans[j + k].len,
+                                           &got[k]);
+            for (size_t k = 0; k < nb; k++)
+                *bad += got[k] != want[i * ntg + j + k];
+        }
+    }
+    double t = now() - t0;
+    zf_engine_deflate.ctx_free(ctx);
+    return t;
+}
+
 int main(int argc, char **argv) {
     unsigned seed = argc > 1 ? (unsigned)atoi(argv[1]) : 1;
     size_t nsrc = argc > 2 ? (size_t)atol(argv[2]) : 150;
@@ -216,42 +287,24 @@ int main(int argc, char **argv) {
            "(mean %.0f B), gzip wrapper, 1 thread\n",
            seed, ns, (double)srcbytes / ns, ntg, (double)tgbytes / ntg);
     printf("# zlib %s\n", zlibVersion());
+    printf("# medians of %s alternating runs\n", getenv("ZF_REPEATS") ? getenv("ZF_REPEATS") : "3");
     printf("%5s %12s %12s %8s %12s %10s %14s\n", "level", "zlib us/pair", "engine us/pr",
            "ratio", "target_new ms", "mismatch", "185Kx164 @2c");
 
     uint8_t *cat = malloc(1 << 16); /* sources <= 1 KB, targets <= 60 KB */
     uint8_t *out = malloc(1 << 16);
     uint64_t *want = malloc(ns * ntg * sizeof *want);
+    int reps = getenv("ZF_REPEATS") ? atoi(getenv("ZF_REPEATS")) : 3;
+    if (reps < 1 || reps > 15)
+        reps = 3;
+    zf_span spans[NTARGETS];
+    for (size_t j = 0; j < ntg; j++)
+        spans[j] = (zf_span){tg[j].p, tg[j].n};
     for (const char *lv = levels; *lv; lv++) {
         int level = *lv - '0';
         if (level < 1 || level > 9)
             continue;
-        /* zlib loop */
-        z_stream z;
-        memset(&z, 0, sizeof z);
-        deflateInit2(&z, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
-        double t0 = now();
-        for (size_t i = 0; i < ns; i++) {
-            memcpy(cat, src[i].p, src[i].n);
-            for (size_t j = 0; j < ntg; j++) {
-                memcpy(cat + src[i].n, tg[j].p, tg[j].n);
-                deflateReset(&z);
-                z.next_in = cat;
-                z.avail_in = (uInt)(src[i].n + tg[j].n);
-                z.next_out = out;
-                z.avail_out = 1 << 16;
-                deflate(&z, Z_FINISH);
-                want[i * ntg + j] = z.total_out;
-            }
-        }
-        double tz = now() - t0;
-        deflateEnd(&z);
-
-        /* engine */
         zf_params p = {level, ZF_WRAP_GZIP};
-        void *ctx;
-        if (zf_engine_deflate.ctx_new(&p, &ctx) != ZF_OK)
-            return 1;
         void *ts[NTARGETS] = {0};
         double t1 = now();
         if (zf_engine_deflate.target_new)
@@ -259,33 +312,18 @@ int main(int argc, char **argv) {
                 if (zf_engine_deflate.target_new(&p, tg[j].p, tg[j].n, &ts[j]) != ZF_OK)
                     return 1;
         double tt = now() - t1;
+        /* the two loops alternate, reps times each; medians are reported */
+        double tz[15], te[15];
         size_t bad = 0;
-        t1 = now();
-        zf_span spans[NTARGETS];
-        for (size_t j = 0; j < ntg; j++)
-            spans[j] = (zf_span){tg[j].p, tg[j].n};
-        for (size_t i = 0; i < ns; i++) {
-            zf_engine_deflate.row_begin(ctx, src[i].p, src[i].n);
-            /* as the pair loop calls it: ZF_BATCH targets at a time */
-            for (size_t j = 0; j < ntg; j += ZF_BATCH) {
-                size_t nb = ntg - j < ZF_BATCH ? ntg - j : ZF_BATCH;
-                uint64_t got[ZF_BATCH];
-                if (nb > 1 && !getenv("ZF_NO_BATCH"))
-                    zf_engine_deflate.pairs(ctx, (const void *const *)&ts[j], &spans[j], nb, got);
-                else
-                    for (size_t k = 0; k < nb; k++)
-                        zf_engine_deflate.pair(ctx, ts[j + k], tg[j + k].p, tg[j + k].n, &got[k]);
-                for (size_t k = 0; k < nb; k++)
-                    bad += got[k] != want[i * ntg + j + k];
-            }
+        for (int r = 0; r < reps; r++) {
+            tz[r] = zlib_loop(level, src, ns, tg, ntg, cat, out, want);
+            te[r] = engine_loop(&p, src, ns, spans, ntg, ts, want, &bad);
         }
-        double te = now() - t1;
         for (size_t j = 0; j < ntg; j++)
             if (ts[j])
                 zf_engine_deflate.target_free(ts[j]);
-        zf_engine_deflate.ctx_free(ctx);
         double np = (double)ns * ntg;
-        double us_z = tz / np * 1e6, us_e = te / np * 1e6;
+        double us_z = median(tz, reps) / np * 1e6, us_e = median(te, reps) / np * 1e6;
         double proj = 185000.0 * 164 * us_e * 1e-6 / 2; /* seconds on 2 cores */
         printf("%5d %12.2f %12.2f %7.2fx %12.2f %10zu %11.1f min\n", level, us_z, us_e, us_z / us_e,
                tt * 1e3, bad, proj / 60);

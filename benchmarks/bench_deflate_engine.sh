@@ -1,6 +1,8 @@
 #!/bin/sh
 # Build and run the deflate engine benchmark (single thread, vs a zlib loop).
 # Usage: benchmarks/bench_deflate_engine.sh [seed] [nsources] [levels]
+# Each level alternates the zlib loop and the engine ZF_REPEATS times (default 3)
+# and reports medians.
 # Targets are stdlib function definitions unless ZF_TARGETS names a file of
 # length-prefixed texts (python benchmarks/dump_targets.py FILE writes HumanEval's).
 set -eu
