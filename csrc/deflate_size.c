@@ -935,6 +935,9 @@ static inline uint32_t longest_match_target(const ds_cfg *c, const ds_tables *t,
     uint32_t h = T->hash[i];
     const uint8_t *scan = buf + s;
     if (F->S) {
+        /* present also has the tail's hashes (ds_run_target): one test */
+        if (!((F->S->present[h >> 6] >> (h & 63)) & 1))
+            return best;
         uint32_t ntail = (F->tail_filter >> (h & 63)) & 1 ? F->ntail : 0;
         for (uint32_t k = 0; k < ntail; k++) {
             if (F->tail_hash[k] != h)
@@ -945,9 +948,8 @@ static inline uint32_t longest_match_target(const ds_cfg *c, const ds_tables *t,
             if (++idx >= chain)
                 return best;
         }
-        if ((F->S->present[h >> 6] >> (h & 63)) & 1)
-            best = deep_source_search(F->S, buf, s, best, idx, chain, nice, maxlen, match_start);
-        return best;
+        /* (a tail-only hash finds no deep gram: a lookup that misses) */
+        return deep_source_search(F->S, buf, s, best, idx, chain, nice, maxlen, match_start);
     }
     for (uint32_t cur = t->head[h]; cur != 0; cur = t->prev[cur & (DS_WSIZE - 1)]) {
         if (try_candidate(scan, buf + cur, cur, nice, maxlen, &best, match_start))
@@ -1056,7 +1058,7 @@ int ds_run(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint
 }
 
 int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint32_t tpos,
-                  const ds_target *T, const ds_srcidx *S) {
+                  const ds_target *T, ds_srcidx *S) {
     if (tpos == 0) /* position 0 is NIL, but T's records would offer it */
         return ds_run(c, st, t, buf, T->n, UINT32_MAX);
     fast_ctx F;
@@ -1080,9 +1082,24 @@ int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *bu
         uint32_t from = st->strstart < tpos ? st->strstart : tpos;
         if (ds_tables_reserve_log(t, t->log_len + 2 * (size_t)(tpos - from) + 8))
             return -1;
+    }
+    /* The tail's hashes go into the index's bitmap for this pair (its
+     * words are put back after), so that a search tests one bit. */
+    uint64_t saved[8];
+    uint32_t nsaved = 0;
+    if (F.S) {
+        for (uint32_t k = 0; k < F.ntail; k++)
+            saved[nsaved++] = S->present[F.tail_hash[k] >> 6];
+        for (uint32_t k = 0; k < F.ntail; k++)
+            S->present[F.tail_hash[k] >> 6] |= 1ull << (F.tail_hash[k] & 63);
+    }
+    if (t->logging)
         run_slow(c, st, t, buf, n, UINT32_MAX, 1, &F);
-    } else {
+    else
         run_slow(c, st, t, buf, n, UINT32_MAX, 0, &F);
+    while (nsaved > 0) { /* newest first: each word ends as it was */
+        nsaved--;
+        S->present[F.tail_hash[nsaved] >> 6] = saved[nsaved];
     }
     return 0;
 }

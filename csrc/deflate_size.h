@@ -179,10 +179,11 @@ void ds_srcidx_free(ds_srcidx *S);
  * with the target starting at tpos and T built from it (levels 4-9 only,
  * tpos + T->n <= DS_FAST_TOTAL).  Target positions are not inserted in
  * the tables; their own candidates come from T, the source's from S
- * (built from buf[0..tpos)) or, if S is NULL, from the tables.
+ * (built from buf[0..tpos)) or, if S is NULL, from the tables.  S's
+ * bitmap is changed during the call and restored before it returns.
  */
 int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint32_t tpos,
-                  const ds_target *T, const ds_srcidx *S);
+                  const ds_target *T, ds_srcidx *S);
 
 /*
  * Speculative extension of a paused source prefix (source length xlen <=
