@@ -82,7 +82,10 @@ enum { KIND_LIT, KIND_DIST, KIND_BL };
 #define P_DEPTH(v) (((v) >> NODE_BITS) & ((1u << DEPTH_BITS) - 1))
 #define P_FREQ(v) ((v) >> (DEPTH_BITS + NODE_BITS))
 #define P_KEY(v) ((v) >> NODE_BITS)
-#define HEAP_INF 0xffffffffu /* above every entry (a block's weight is < 2^16) */
+/* Above every entry (a block's weight is < 2^16), and (HEAP_INF | NODE_MASK)
+ * + 1 does not wrap, which sift_level's "a <= b | NODE_MASK" as
+ * "a < (b | NODE_MASK) + 1" needs. */
+#define HEAP_INF 0xfffff800u
 
 /*
  * zlib's pqdownheap: ties count as smaller, right child only if smaller.
@@ -138,12 +141,31 @@ static inline __attribute__((always_inline)) void move_le(uint32_t a, uint32_t b
  */
 static inline __attribute__((always_inline)) void sift_level(uint32_t *heap, uint32_t v,
                                                              uint32_t *k) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* "a <= b | NODE_MASK" is "a < (b | NODE_MASK) + 1": the carry flag,
+     * which also adds the right child's offset to j (adc) */
+    uint64_t j = (uint64_t)*k << 1;
+    uint32_t ch = heap[j], r = heap[j + 1], lim = (ch | NODE_MASK) + 1;
+    __asm__("cmpl %[lim], %[r]\n\tcmovbl %[r], %[ch]\n\tadcq $0, %[j]"
+            : [ch] "+r"(ch), [j] "+r"(j)
+            : [r] "r"(r), [lim] "r"(lim)
+            : "cc");
+    uint32_t put = ch, kk = (uint32_t)j;
+    lim = (ch | NODE_MASK) + 1;
+    __asm__("cmpl %[lim], %[v]\n\tcmovbl %[v], %[put]\n\tcmovbl %[k], %[kk]"
+            : [put] "+r"(put), [kk] "+r"(kk)
+            : [v] "r"(v), [lim] "r"(lim), [k] "r"(*k)
+            : "cc");
+    heap[*k] = put;
+    *k = kk;
+#else
     uint32_t j = *k << 1, ch = heap[j], r = heap[j + 1];
     move_le(r, ch | NODE_MASK, &ch, r, &j, j + 1); /* the smaller child, ties to the right */
     uint32_t put = ch, kk = j;
     move_le(v, ch | NODE_MASK, &put, v, &kk, *k); /* v stops here */
     heap[*k] = put;
     *k = kk;
+#endif
 }
 
 /* Sift v[i] down from k[i] in heap h[i] for four lanes, `depth` levels,
@@ -304,7 +326,7 @@ static void tree_merge(tree_work *w, int elems) {
  */
 static void tree_merge4(tree_work *const *w, int n, int elems) {
     uint32_t dummy[4] = {0, HEAP_INF, HEAP_INF, HEAP_INF};
-    uint32_t *h[4], v[4], nn[4], k[4];
+    uint32_t *h[4], v[4], nn[4] = {0}, k[4];
     int len[4], hmax[4], node[4], live = 0;
     for (int i = 0; i < 4; i++) {
         len[i] = i < n ? w[i]->heap_len : 0;
