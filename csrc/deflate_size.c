@@ -464,16 +464,39 @@ static void build_trees(tree_work *const *w, const uint16_t *const *in, int n, i
         tree_lengths(w[i], maxlen, &opt[i]);
 }
 
-/* Count the code-length symbols needed to send len[0..max_code]. */
+/*
+ * Count the code-length symbols needed to send len[0..max_code] (len has
+ * 64 readable entries past every multiple of 64 it is read at), as zlib's
+ * scan_tree does, except that a run of zeros is taken in one step: it
+ * starts right after an emitted run (count 0, 138 at a time) and, since
+ * len[max_code] != 0, ends before max_code: L / 138 codes 18, then the rest
+ * r as r codes 0 (r < 3), one code 17 (r <= 10) or one code 18.
+ */
 static void scan_lengths(const uint16_t *len, int max_code, uint16_t *blf) {
+    uint64_t nz[(DS_L_CODES + 63) / 64];
+    for (int b = 0; b <= max_code >> 6; b++)
+        nz[b] = nonzero_bits(len + 64 * b);
     int prevlen = -1, count = 0;
     int nextlen = len[0];
     int max_count = 7, min_count = 4;
-    if (nextlen == 0) {
-        max_count = 138;
-        min_count = 3;
-    }
     for (int n = 0; n <= max_code; n++) {
+        if (nextlen == 0) { /* a run of zeros from n: up to the next nonzero */
+            int e = n, b = n >> 6;
+            uint64_t m = nz[b] & (~0ull << (n & 63));
+            while (!m)
+                m = nz[++b];
+            e = 64 * b + __builtin_ctzll(m);
+            int L = e - n, k = L / 138, r = L - 138 * k;
+            blf[18] = (uint16_t)(blf[18] + k + (r >= 11));
+            blf[17] = (uint16_t)(blf[17] + (r >= 3 && r <= 10));
+            blf[0] = (uint16_t)(blf[0] + (r < 3 ? r : 0));
+            prevlen = 0;
+            n = e - 1;
+            nextlen = len[e]; /* nonzero: the next run starts fresh */
+            max_count = 7;
+            min_count = 4;
+            continue;
+        }
         int curlen = nextlen;
         nextlen = n + 1 <= max_code ? len[n + 1] : 0xffff;
         if (++count < max_count && curlen == nextlen)
@@ -491,7 +514,7 @@ static void scan_lengths(const uint16_t *len, int max_code, uint16_t *blf) {
         count = 0;
         prevlen = curlen;
         if (nextlen == 0) {
-            max_count = 138;
+            max_count = 138; /* (zero runs are taken in one step above) */
             min_count = 3;
         } else if (curlen == nextlen) {
             max_count = 6;
@@ -516,7 +539,7 @@ static void flush_blocks(const ds_freqs *const *f, const uint32_t *stored_len,
     tree_work *wp[DS_BATCH] = {0};
     const uint16_t *in[DS_BATCH] = {0};
     int64_t opt[DS_BATCH] = {0}, stat[DS_BATCH] = {0}, unused[DS_BATCH] = {0};
-    uint16_t llen[DS_BATCH][DS_L_CODES], blf[DS_BATCH][19];
+    uint16_t llen[DS_BATCH][(DS_L_CODES + 63) / 64 * 64], blf[DS_BATCH][19];
     int lmax[DS_BATCH];
     for (int i = 0; i < n; i++) {
         wp[i] = &w[i];
@@ -524,7 +547,7 @@ static void flush_blocks(const ds_freqs *const *f, const uint32_t *stored_len,
     }
     build_trees(wp, in, n, DS_L_CODES, 15, KIND_LIT, opt, stat);
     for (int i = 0; i < n; i++) {
-        memcpy(llen[i], w[i].len, sizeof llen[i]);
+        memcpy(llen[i], w[i].len, sizeof llen[i]); /* (w.len is longer) */
         lmax[i] = w[i].max_code;
         in[i] = f[i]->dist;
     }
