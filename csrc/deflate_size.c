@@ -941,10 +941,43 @@ typedef struct fast_ctx {
  * then the deep ones through the index (or, without an index, the whole
  * source chain through the tables).
  */
-static inline uint32_t longest_match_target(const ds_cfg *c, const ds_tables *t,
-                                            const uint8_t *buf, uint32_t s, uint32_t i,
-                                            uint32_t lookahead, uint32_t prev_length,
-                                            uint32_t *match_start, const fast_ctx *F) {
+/*
+ * The source's part of longest_match_target, out of line: only the
+ * searches whose hash the source has (about one in five) get here.
+ */
+static __attribute__((noinline)) uint32_t source_search(const ds_tables *t, const uint8_t *buf,
+                                                        uint32_t s, uint32_t h, uint32_t idx,
+                                                        uint32_t chain, uint32_t nice,
+                                                        uint32_t maxlen, uint32_t best,
+                                                        uint32_t *match_start,
+                                                        const fast_ctx *F) {
+    const uint8_t *scan = buf + s;
+    if (F->S) {
+        uint32_t ntail = (F->tail_filter >> (h & 63)) & 1 ? F->ntail : 0;
+        for (uint32_t k = 0; k < ntail; k++) {
+            if (F->tail_hash[k] != h)
+                continue;
+            uint32_t pos = F->tail_pos[k];
+            if (try_candidate(scan, buf + pos, pos, nice, maxlen, &best, match_start))
+                return best;
+            if (++idx >= chain)
+                return best;
+        }
+        /* (a tail-only hash finds no deep gram: a lookup that misses) */
+        return deep_source_search(F->S, buf, s, best, idx, chain, nice, maxlen, match_start);
+    }
+    for (uint32_t cur = t->head[h]; cur != 0; cur = t->prev[cur & (DS_WSIZE - 1)]) {
+        if (try_candidate(scan, buf + cur, cur, nice, maxlen, &best, match_start))
+            return best;
+        if (++idx >= chain)
+            return best;
+    }
+    return best;
+}
+
+static inline __attribute__((always_inline)) uint32_t longest_match_target(
+    const ds_cfg *c, const ds_tables *t, const uint8_t *buf, uint32_t s, uint32_t i,
+    uint32_t lookahead, uint32_t prev_length, uint32_t *match_start, const fast_ctx *F) {
     const ds_target *T = F->T;
     uint32_t chain = c->chain, best = prev_length, nice = c->nice;
     if (prev_length >= c->good)
@@ -978,31 +1011,10 @@ static inline uint32_t longest_match_target(const ds_cfg *c, const ds_tables *t,
     if (idx >= chain)
         return best;
     uint32_t h = T->hash[i];
-    const uint8_t *scan = buf + s;
-    if (F->S) {
-        /* present also has the tail's hashes (ds_run_target): one test */
-        if (!((F->S->present[h >> 6] >> (h & 63)) & 1))
-            return best;
-        uint32_t ntail = (F->tail_filter >> (h & 63)) & 1 ? F->ntail : 0;
-        for (uint32_t k = 0; k < ntail; k++) {
-            if (F->tail_hash[k] != h)
-                continue;
-            uint32_t pos = F->tail_pos[k];
-            if (try_candidate(scan, buf + pos, pos, nice, maxlen, &best, match_start))
-                return best;
-            if (++idx >= chain)
-                return best;
-        }
-        /* (a tail-only hash finds no deep gram: a lookup that misses) */
-        return deep_source_search(F->S, buf, s, best, idx, chain, nice, maxlen, match_start);
-    }
-    for (uint32_t cur = t->head[h]; cur != 0; cur = t->prev[cur & (DS_WSIZE - 1)]) {
-        if (try_candidate(scan, buf + cur, cur, nice, maxlen, &best, match_start))
-            return best;
-        if (++idx >= chain)
-            return best;
-    }
-    return best;
+    /* present also has the tail's hashes (ds_run_target): one test */
+    if (F->S && !((F->S->present[h >> 6] >> (h & 63)) & 1))
+        return best;
+    return source_search(t, buf, s, h, idx, chain, nice, maxlen, best, match_start, F);
 }
 
 static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_state *st,
