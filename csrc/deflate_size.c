@@ -8,8 +8,13 @@
 
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE2__)
+/* x86-64 paths (SSE2, conditional moves in asm); DS_PORTABLE builds the
+ * plain-C ones, which other CPUs use, so that tests can check them here. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(DS_PORTABLE)
+#define DS_X86 1
 #include <emmintrin.h>
+#else
+#define DS_X86 0
 #endif
 
 /* ------------------------------------------------------------ config */
@@ -115,22 +120,14 @@ static inline void sift_down(uint32_t *heap, int heap_len, int k) {
     heap[k] = v;
 }
 
-/* With a <= b: *x1 = x2 and *y1 = y2 (else both kept), as conditional moves
- * on one comparison (it is a coin flip: a branch would mispredict half the
- * time). */
+/* With a <= b: *x1 = x2 and *y1 = y2 (else both kept), with masks (the
+ * comparison is a coin flip: a branch would mispredict half the time). */
 static inline __attribute__((always_inline)) void move_le(uint32_t a, uint32_t b, uint32_t *x1,
                                                           uint32_t x2, uint32_t *y1,
                                                           uint32_t y2) {
-#if defined(__x86_64__) && defined(__GNUC__)
-    __asm__("cmpl %3, %2\n\tcmovbe %4, %0\n\tcmovbe %5, %1"
-            : "+&r"(*x1), "+&r"(*y1)
-            : "r"(a), "r"(b), "r"(x2), "r"(y2)
-            : "cc");
-#else
     uint32_t m = 0u - (uint32_t)(a <= b);
     *x1 = (x2 & m) | (*x1 & ~m);
     *y1 = (y2 & m) | (*y1 & ~m);
-#endif
 }
 
 /*
@@ -141,7 +138,7 @@ static inline __attribute__((always_inline)) void move_le(uint32_t a, uint32_t b
  */
 static inline __attribute__((always_inline)) void sift_level(uint32_t *heap, uint32_t v,
                                                              uint32_t *k) {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if DS_X86
     /* "a <= b | NODE_MASK" is "a < (b | NODE_MASK) + 1": the carry flag,
      * which also adds the right child's offset to j (adc) */
     uint64_t j = (uint64_t)*k << 1;
@@ -184,8 +181,9 @@ static inline __attribute__((always_inline)) void sift_level(uint32_t *heap, uin
     } while (0)
 
 /*
- * Collect the leaves of in[0..elems) (copied to w->freq) into w's heap and
- * heapify it; sets w->heap_len and w->max_code.  zlib's "at least two
+ * Collect the leaves of in[0..elems) (copied to w->freq) into w's heap, in
+ * symbol order (tree_merge/tree_merge4 heapify it); sets w->heap_len and
+ * w->max_code.  zlib's "at least two
  * codes" rule adds symbols of weight 1, whose costs come off *opt and *stat.
  */
 static void tree_init(tree_work *w, const uint16_t *in, int elems, int kind, int64_t *opt,
@@ -240,10 +238,10 @@ static const uint8_t bl_xbits[19] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 7,
 };
 
-/* Bit i set when f[base + i] != 0, for i < 64 (f has 64 readable entries). */
+/* Bit i set when f[i] != 0, for i < 64 (f has 64 readable entries). */
 static inline uint64_t nonzero_bits(const uint16_t *f) {
     uint64_t m = 0;
-#if defined(__SSE2__)
+#if DS_X86
     const __m128i zero = _mm_setzero_si128();
     for (int i = 0; i < 64; i += 16) {
         __m128i a = _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(f + i)), zero);
