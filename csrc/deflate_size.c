@@ -861,13 +861,16 @@ static inline uint32_t map_slot(uint64_t key, uint32_t bits) {
     return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - bits));
 }
 
-/* Most recent deep source position whose g-gram equals p's, or 0. */
-static inline uint32_t srcidx_lookup(const ds_srcidx *S, int g, const uint8_t *p) {
+/* Most recent deep source position whose g-gram equals p's, or 0.  A
+ * slot's key is read from the source itself (x = buf[0..n)): the maps stay
+ * small enough for the L1 cache. */
+static inline uint32_t srcidx_lookup(const ds_srcidx *S, int g, const uint8_t *x,
+                                     const uint8_t *p) {
     uint64_t key = gram_key(p, g);
     uint32_t mask = S->map_cap - 1, i = map_slot(key, S->map_bits);
     for (;; i = (i + 1) & mask) {
         uint32_t q = S->map_pos[g][i];
-        if (q == 0 || S->map_key[g][i] == key)
+        if (q == 0 || gram_key(x + q, g) == key)
             return q;
     }
 }
@@ -883,7 +886,7 @@ static inline uint32_t deep_source_search(const ds_srcidx *S, const uint8_t *buf
                                           uint32_t nice, uint32_t maxlen, uint32_t *match_start) {
     const uint8_t *scan = buf + s;
     int g = gram_for(best);
-    uint32_t q = srcidx_lookup(S, g, scan);
+    uint32_t q = srcidx_lookup(S, g, buf, scan);
     while (q) {
         if (idx0 + S->rank[q] >= chain)
             break;
@@ -904,7 +907,7 @@ static inline uint32_t deep_source_search(const ds_srcidx *S, const uint8_t *buf
                     q = S->link[g][q];
                 } else {
                     uint32_t below = q;
-                    q = srcidx_lookup(S, g, scan);
+                    q = srcidx_lookup(S, g, buf, scan);
                     while (q >= below)
                         q = S->link[g][q];
                 }
@@ -1247,7 +1250,6 @@ void ds_srcidx_free(ds_srcidx *S) {
     free(S->rank);
     for (int g = 0; g < DS_NGRAMS; g++) {
         free(S->link[g]);
-        free(S->map_key[g]);
         free(S->map_pos[g]);
     }
     free(S->hash_total);
@@ -1277,10 +1279,6 @@ static int srcidx_reserve(ds_srcidx *S, uint32_t n, uint32_t bits) {
     uint32_t mcap = 1u << bits;
     if (mcap > S->map_cap) {
         for (int g = 0; g < DS_NGRAMS; g++) {
-            uint64_t *k = realloc(S->map_key[g], mcap * sizeof *k);
-            if (!k)
-                return -1;
-            S->map_key[g] = k;
             uint16_t *p = realloc(S->map_pos[g], mcap * sizeof *p);
             if (!p)
                 return -1;
@@ -1318,10 +1316,9 @@ int ds_srcidx_build(ds_srcidx *S, const uint8_t *x, uint32_t n) {
         for (int g = 0; g < DS_NGRAMS; g++) {
             uint64_t key = gram_key(x + q, g);
             uint32_t i = map_slot(key, bits);
-            while (S->map_pos[g][i] && S->map_key[g][i] != key)
+            while (S->map_pos[g][i] && gram_key(x + S->map_pos[g][i], g) != key)
                 i = (i + 1) & mask;
             S->link[g][q] = S->map_pos[g][i];
-            S->map_key[g][i] = key;
             S->map_pos[g][i] = (uint16_t)q;
         }
     }

@@ -165,8 +165,7 @@ typedef struct ds_srcidx {
     uint16_t *rank;       /* rank[q] */
     uint16_t *link[DS_NGRAMS]; /* next lower position with the same 3/4/5/6/8-gram */
     uint32_t map_bits, map_cap;
-    uint64_t *map_key[DS_NGRAMS];
-    uint16_t *map_pos[DS_NGRAMS]; /* 0: empty slot */
+    uint16_t *map_pos[DS_NGRAMS]; /* 0: empty slot; a slot's key is the gram at its position */
     uint16_t *hash_total; /* DS_HASH_SIZE counters */
     uint64_t *present;    /* bit h: some deep position has hash h */
 } ds_srcidx;
