@@ -861,6 +861,16 @@ static inline uint32_t map_slot(uint64_t key, uint32_t bits) {
     return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - bits));
 }
 
+/* Per gram length, a bit per map_slot(gram, GRAM_FILTER_LOG) of the deep
+ * positions' grams: a clear bit means no deep position has that gram. */
+#define GRAM_FILTER_LOG 13
+#define GRAM_FILTER_WORDS ((1u << GRAM_FILTER_LOG) / 64)
+
+static inline int gram_maybe_present(const ds_srcidx *S, int g, const uint8_t *p) {
+    uint32_t b = map_slot(gram_key(p, g), GRAM_FILTER_LOG);
+    return (int)((S->gram_filter[g * GRAM_FILTER_WORDS + (b >> 6)] >> (b & 63)) & 1);
+}
+
 /* Most recent deep source position whose g-gram equals p's, or 0.  A
  * slot's key is read from the source itself (x = buf[0..n)): the maps stay
  * small enough for the L1 cache. */
@@ -1014,6 +1024,11 @@ static inline __attribute__((always_inline)) uint32_t longest_match_target(
     uint32_t h = T->hash[i];
     /* present also has the tail's hashes (ds_run_target): one test */
     if (F->S && !((F->S->present[h >> 6] >> (h & 63)) & 1))
+        return best;
+    /* No tail position with this hash and no deep position with the gram a
+     * longer match needs: the source's part would find nothing. */
+    if (F->S && !((F->tail_filter >> (h & 63)) & 1) &&
+        !gram_maybe_present(F->S, gram_for(best), buf + s))
         return best;
     return source_search(t, buf, s, h, idx, chain, nice, maxlen, best, match_start, F);
 }
@@ -1254,6 +1269,7 @@ void ds_srcidx_free(ds_srcidx *S) {
     }
     free(S->hash_total);
     free(S->present);
+    free(S->gram_filter);
     memset(S, 0, sizeof *S);
 }
 
@@ -1262,6 +1278,8 @@ static int srcidx_reserve(ds_srcidx *S, uint32_t n, uint32_t bits) {
     if (!S->hash_total && !(S->hash_total = calloc(DS_HASH_SIZE, sizeof *S->hash_total)))
         return -1;
     if (!S->present && !(S->present = malloc(DS_HASH_SIZE / 8)))
+        return -1;
+    if (!S->gram_filter && !(S->gram_filter = malloc(DS_NGRAMS * GRAM_FILTER_WORDS * 8)))
         return -1;
     if (n > S->cap) {
         uint32_t cap = n < 1024 ? 1024 : n;
@@ -1304,6 +1322,7 @@ int ds_srcidx_build(ds_srcidx *S, const uint8_t *x, uint32_t n) {
     for (int g = 0; g < DS_NGRAMS; g++)
         memset(S->map_pos[g], 0, S->map_cap * sizeof(uint16_t));
     memset(S->present, 0, DS_HASH_SIZE / 8);
+    memset(S->gram_filter, 0, DS_NGRAMS * GRAM_FILTER_WORDS * 8);
     for (uint32_t q = 1; q < D; q++) {
         uint32_t h = hash3(x + q);
         S->hash_total[h]++;
@@ -1319,6 +1338,8 @@ int ds_srcidx_build(ds_srcidx *S, const uint8_t *x, uint32_t n) {
             while (S->map_pos[g][i] && gram_key(x + S->map_pos[g][i], g) != key)
                 i = (i + 1) & mask;
             S->link[g][q] = S->map_pos[g][i];
+            uint32_t b = map_slot(key, GRAM_FILTER_LOG);
+            S->gram_filter[g * GRAM_FILTER_WORDS + (b >> 6)] |= 1ull << (b & 63);
             S->map_pos[g][i] = (uint16_t)q;
         }
     }

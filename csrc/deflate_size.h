@@ -168,6 +168,7 @@ typedef struct ds_srcidx {
     uint16_t *map_pos[DS_NGRAMS]; /* 0: empty slot; a slot's key is the gram at its position */
     uint16_t *hash_total; /* DS_HASH_SIZE counters */
     uint64_t *present;    /* bit h: some deep position has hash h */
+    uint64_t *gram_filter; /* per gram length, bit map_slot(gram): some deep position has it */
 } ds_srcidx;
 
 int ds_srcidx_build(ds_srcidx *S, const uint8_t *x, uint32_t n);
