@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import zipfit
-from zipfit import _core
+from zipfit import _core, reference
 
 
 def test_public_surface_is_pinned():
@@ -128,3 +128,15 @@ def test_non_stock_zlib_warns_and_measures_with_the_system_zlib(monkeypatch):
     monkeypatch.setattr(zipfit._api, "_stock_zlib", None)
     monkeypatch.setattr(zipfit._api, "zlib_version", lambda: "1.2.13")
     assert zipfit.ZipFit(["def f(): pass"], level=6, workers=1).engine == "deflate"
+
+
+def test_hosts_without_the_deflate_model_measure_with_the_system_zlib(monkeypatch):
+    """The size-only model is little-endian only: elsewhere ENGINES lacks it,
+    gzip sizes come from the system zlib, and asking for it names what is."""
+    monkeypatch.setattr(_core, "ENGINES", ("zlib",))
+    zf = zipfit.ZipFit(["def f(x): return x"], workers=1)
+    assert zf.engine == "zlib"
+    src = ["def g(y): return y", "import os"]
+    assert zf.score(src).tolist() == reference.alignment(src, ["def f(x): return x"]).tolist()
+    with pytest.raises(ValueError, match="unknown engine 'deflate'; available: zlib"):
+        _core.sizes([b"x"], engine="deflate", level=1, wrapper=2, workers=1)

@@ -101,7 +101,7 @@ def zlib_runtime_version():
 cdef const zf_engine *_engine(str name) except NULL:
     if name == "zlib":
         return &zf_engine_zlib
-    if name == "deflate":
+    if name == "deflate" and name in ENGINES:
         return &zf_engine_deflate
     if name == "lz4" and name in ENGINES:
         return &zf_engine_lz4
@@ -110,11 +110,16 @@ cdef const zf_engine *_engine(str name) except NULL:
 
 #: C engines in this build: "deflate" is the size-only model of stock zlib
 #: (csrc/deflate_size.c), "zlib" runs the system zlib itself.
-ENGINES = ("deflate", "zlib")
-# "lz4": size-only LZ4 fast mode (csrc/lz4_size.c).  It reproduces LZ4's
-# 64-bit little-endian build, so it is offered only on such hosts.
-if sys.byteorder == "little" and sys.maxsize > 2 ** 32:
-    ENGINES += ("lz4",)
+ENGINES = ("zlib",)
+# "deflate" compares and indexes 8-byte words as little-endian numbers, so it
+# is offered only on little-endian hosts (elsewhere gzip/zlib/deflate sizes
+# come from the system zlib).  "lz4": size-only LZ4 fast mode
+# (csrc/lz4_size.c); it reproduces LZ4's 64-bit little-endian build, so it is
+# offered only on such hosts.
+if sys.byteorder == "little":
+    ENGINES = ("deflate", "zlib")
+    if sys.maxsize > 2 ** 32:
+        ENGINES += ("lz4",)
 
 
 cdef class _Spans:
