@@ -12,7 +12,7 @@
  * plain-C ones, which other CPUs use, so that tests can check them here. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(DS_PORTABLE)
 #define DS_X86 1
-#include <emmintrin.h>
+#include <immintrin.h>
 #else
 #define DS_X86 0
 #endif
@@ -943,6 +943,8 @@ typedef struct fast_ctx {
     uint32_t tail_hash[8];
     uint64_t tail_filter; /* bit (hash & 63) of each tail hash */
     const ds_tpos *tp;    /* T's records resolved for this level, or NULL */
+    const ds_plan *P;     /* T's plan, when the pair follows it (run_slow) */
+    const uint64_t *flag; /* bit k: the source could change plan step k's search */
 } fast_ctx;
 
 /*
@@ -986,11 +988,24 @@ static __attribute__((noinline)) uint32_t source_search(const ds_tables *t, cons
     return best;
 }
 
-static inline __attribute__((always_inline)) uint32_t longest_match_target(
-    const ds_cfg *c, const ds_tables *t, const uint8_t *buf, uint32_t s, uint32_t i,
-    uint32_t lookahead, uint32_t prev_length, uint32_t *match_start, const fast_ctx *F) {
-    const ds_target *T = F->T;
+/* What a search does after the target's own candidates. */
+typedef struct search_rest {
+    uint32_t chain, nice, maxlen; /* its limits */
+    uint32_t idx;                 /* chain index of the source's first candidate */
+    int more;                     /* 1: the source's candidates come next */
+} search_rest;
+
+/*
+ * The target's part of longest_match at target index i (tps: T's resolved
+ * records or NULL; positions are reported relative to tpos): the best
+ * length from T's own candidates, and in *R whether and how the search
+ * goes on into the source.
+ */
+static inline __attribute__((always_inline)) uint32_t target_part(
+    const ds_cfg *c, const ds_target *T, const ds_tpos *tps, uint32_t tpos, uint32_t i,
+    uint32_t lookahead, uint32_t prev_length, uint32_t *match_start, search_rest *R) {
     uint32_t chain = c->chain, best = prev_length, nice = c->nice;
+    R->more = 0;
     if (prev_length >= c->good)
         chain >>= 2;
     if (nice > lookahead)
@@ -998,12 +1013,12 @@ static inline __attribute__((always_inline)) uint32_t longest_match_target(
     uint32_t maxlen = lookahead < 258 ? lookahead : 258;
     if (best >= maxlen)
         return best <= lookahead ? best : lookahead;
-    const ds_tpos *tp = F->tp ? &F->tp[i] : NULL;
+    const ds_tpos *tp = tps ? &tps[i] : NULL;
     int quarter = prev_length >= c->good;
     if (tp && !(tp->hit[quarter] && tp->len[quarter] <= best)) {
         if (tp->len[quarter] > best) {
             best = tp->len[quarter];
-            *match_start = F->tpos + tp->pos[quarter];
+            *match_start = tpos + tp->pos[quarter];
             if (tp->hit[quarter])
                 return best;
         }
@@ -1012,7 +1027,7 @@ static inline __attribute__((always_inline)) uint32_t longest_match_target(
         for (; r < re && r->idx < chain; r++) {
             if (r->len > best) {
                 best = r->len;
-                *match_start = F->tpos + r->pos;
+                *match_start = tpos + r->pos;
                 if (best >= nice || best >= maxlen)
                     return best;
             }
@@ -1021,7 +1036,23 @@ static inline __attribute__((always_inline)) uint32_t longest_match_target(
     uint32_t idx = T->count[i];
     if (idx >= chain)
         return best;
-    uint32_t h = T->hash[i];
+    R->chain = chain;
+    R->nice = nice;
+    R->maxlen = maxlen;
+    R->idx = idx;
+    R->more = 1;
+    return best;
+}
+
+static inline __attribute__((always_inline)) uint32_t longest_match_target(
+    const ds_cfg *c, const ds_tables *t, const uint8_t *buf, uint32_t s, uint32_t i,
+    uint32_t lookahead, uint32_t prev_length, uint32_t *match_start, const fast_ctx *F) {
+    search_rest R;
+    uint32_t best =
+        target_part(c, F->T, F->tp, F->tpos, i, lookahead, prev_length, match_start, &R);
+    if (!R.more)
+        return best;
+    uint32_t h = F->T->hash[i];
     /* present also has the tail's hashes (ds_run_target): one test */
     if (F->S && !((F->S->present[h >> 6] >> (h & 63)) & 1))
         return best;
@@ -1030,18 +1061,78 @@ static inline __attribute__((always_inline)) uint32_t longest_match_target(
     if (F->S && !((F->tail_filter >> (h & 63)) & 1) &&
         !gram_maybe_present(F->S, gram_for(best), buf + s))
         return best;
-    return source_search(t, buf, s, h, idx, chain, nice, maxlen, best, match_start, F);
+    return source_search(t, buf, s, h, R.idx, R.chain, R.nice, R.maxlen, best, match_start, F);
+}
+
+/* A parse state at a step: match pending, match_length and (for a length
+ * of 3 or more) its distance; equal keys at one position, equal futures
+ * as long as the searches find the same. */
+static inline uint32_t plan_key(int match_available, uint32_t match_length, uint32_t dist) {
+    return (uint32_t)match_available | match_length << 1 | (match_length >= 3 ? dist : 0) << 10;
+}
+
+#define PLAN_NOSYM UINT32_MAX
+/* A step's symbol: a literal or length code, and (distance code + 1) << 16. */
+static inline uint32_t plan_match_sym(uint32_t dist, uint32_t len) {
+    return (257 + len_code(len)) | (dist_code(dist) + 1) << 16;
+}
+
+static inline void plan_tally(ds_freqs *f, uint32_t sym) {
+    if (sym == PLAN_NOSYM)
+        return;
+    f->lit[sym & 0xffff]++;
+    if (sym >> 16)
+        f->dist[(sym >> 16) - 1]++;
+    f->nsym++;
+}
+
+/* Take back the symbols of plan steps [from, to) from f. */
+static inline void plan_untally(ds_freqs *f, const ds_plan *P, uint32_t from, uint32_t to) {
+    for (uint32_t k = from; k < to; k++) {
+        uint32_t sym = P->sym[k];
+        if (sym == PLAN_NOSYM)
+            continue;
+        f->lit[sym & 0xffff]--;
+        if (sym >> 16)
+            f->dist[(sym >> 16) - 1]--;
+        f->nsym--;
+    }
+}
+
+static inline void plan_add(ds_freqs *f, const ds_freqs *g) {
+    for (int j = 0; j < DS_L_CODES; j++)
+        f->lit[j] = (uint16_t)(f->lit[j] + g->lit[j]);
+    for (int j = 0; j < DS_D_CODES; j++)
+        f->dist[j] = (uint16_t)(f->dist[j] + g->dist[j]);
+    f->nsym += g->nsym;
+}
+
+/* The first flagged plan step at or after k, or K. */
+static inline uint32_t next_flag(const uint64_t *flag, uint32_t k, uint32_t K) {
+    uint32_t w = k >> 6, last = K >> 6;
+    uint64_t m = flag[w] & (~0ull << (k & 63));
+    while (!m) {
+        if (++w > last)
+            return K;
+        m = flag[w];
+    }
+    uint32_t f = (w << 6) + (uint32_t)__builtin_ctzll(m);
+    return f < K ? f : K;
 }
 
 static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_state *st,
                                                            ds_tables *t, const uint8_t *buf,
                                                            uint32_t n, uint32_t stop,
-                                                           int logging, const fast_ctx *F) {
+                                                           int logging, const fast_ctx *F,
+                                                           int planned) {
     const ds_target *T = F ? F->T : NULL;
     uint32_t tpos = F ? F->tpos : UINT32_MAX;
     uint32_t s = st->strstart;
     uint32_t match_length = st->match_length, match_start = st->match_start;
     int match_available = st->match_available;
+    /* planned: plan steps from `unfollowed` on have not been followed (yet) */
+    const ds_plan *P = planned ? F->P : NULL;
+    uint32_t unfollowed = 0;
     for (;;) {
         /* fast mode (F): no slide is possible, the lookahead is n - s */
         uint32_t lookahead = F ? n - s : loop_top(st, s, n, stop);
@@ -1054,6 +1145,29 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
         }
         if (lookahead == 0)
             break;
+        if (planned && s >= tpos) {
+            uint32_t k = P->at[s - tpos];
+            if (k != DS_PLAN_NONE &&
+                P->key[k] == plan_key(match_available, match_length, s - match_start)) {
+                /* In step with the plan: take its steps up to the next one
+                 * the source could change, and decide that one here. */
+                plan_untally(&st->f, P, unfollowed, k);
+                k = next_flag(F->flag, k, P->nsteps);
+                unfollowed = k;
+                if (k == P->nsteps) { /* the plan to its end, last literal included */
+                    unfollowed = k + 1;
+                    s = n;
+                    match_available = 0;
+                    break;
+                }
+                uint32_t key = P->key[k];
+                s = tpos + P->pos[k];
+                lookahead = n - s;
+                match_available = (int)(key & 1);
+                match_length = (key >> 1) & 511;
+                match_start = s - (key >> 10);
+            }
+        }
         uint32_t prev_length = match_length, prev_match = match_start;
         match_length = 2;
         if (T && s >= tpos) {
@@ -1102,6 +1216,10 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
     }
     if (match_available)
         tally_lit(&st->f, buf[s - 1]);
+    if (planned) { /* the plan's symbols, less those of the steps not followed */
+        plan_untally(&st->f, P, unfollowed, P->nsteps + 1);
+        plan_add(&st->f, &P->total);
+    }
     st->match_available = 0;
     st->match_length = match_length;
     st->match_start = match_start;
@@ -1118,9 +1236,9 @@ int ds_run(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint
         return -1;
     if (c->slow) {
         if (logging)
-            run_slow(c, st, t, buf, n, stop, 1, NULL);
+            run_slow(c, st, t, buf, n, stop, 1, NULL, 0);
         else
-            run_slow(c, st, t, buf, n, stop, 0, NULL);
+            run_slow(c, st, t, buf, n, stop, 0, NULL, 0);
     } else {
         if (logging)
             run_fast(c, st, t, buf, n, stop, 1);
@@ -1128,6 +1246,68 @@ int ds_run(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint
             run_fast(c, st, t, buf, n, stop, 0);
     }
     return 0;
+}
+
+/*
+ * flag bit k: plan step k's search goes on to the source's candidates and
+ * the source may have one that matters, by the tests longest_match_target
+ * makes for the plan's state: its hash is present, and a tail position has
+ * that hash (here: exactly that hash, or only the same low 6 bits) or a deep
+ * one may have the gram.  Any superset of the steps where the source finds
+ * a longer match is exact; a smaller one only saves work.
+ */
+static void plan_flags_c(const ds_plan *P, const ds_srcidx *S, const fast_ctx *F,
+                         uint64_t *flag) {
+    for (uint32_t w = 0; w <= P->nsteps >> 6; w++) {
+        uint64_t acc = 0; /* in a register: no store-to-load chain per step */
+        for (uint32_t b = 0; b < 64; b++) {
+            uint32_t e = P->chk[w * 64 + b], h = e & 0x7fff, fb = e >> 16;
+            uint64_t any = S->present[h >> 6] >> (h & 63) & e >> 15;
+            uint64_t gram = (F->tail_filter >> (h & 63)) | S->gram_filter[fb >> 6] >> (fb & 63);
+            acc |= (any & gram & 1) << b;
+        }
+        flag[w] = acc;
+    }
+}
+
+#if DS_X86
+/* The same with AVX2 gathers, eight steps at a time. */
+__attribute__((target("avx2"))) static void plan_flags_avx2(const ds_plan *P,
+                                                             const ds_srcidx *S,
+                                                             const fast_ctx *F, uint64_t *flag) {
+    __m256i tail[8];
+    for (uint32_t k = 0; k < 8; k++) /* a hash is below 2^15: -1 never equals one */
+        tail[k] = _mm256_set1_epi32(k < F->ntail ? (int)F->tail_hash[k] : -1);
+    const __m256i low15 = _mm256_set1_epi32(0x7fff), low5 = _mm256_set1_epi32(31);
+    for (uint32_t w = 0; w <= P->nsteps >> 6; w++) {
+        uint64_t acc = 0;
+        for (uint32_t v = 0; v < 8; v++) {
+            __m256i e = _mm256_loadu_si256((const __m256i *)(P->chk + w * 64 + v * 8));
+            __m256i h = _mm256_and_si256(e, low15), fb = _mm256_srli_epi32(e, 16);
+            __m256i any = _mm256_i32gather_epi32((const int *)S->present, _mm256_srli_epi32(h, 5), 4);
+            any = _mm256_srlv_epi32(any, _mm256_and_si256(h, low5));
+            __m256i gram = _mm256_i32gather_epi32((const int *)S->gram_filter,
+                                                  _mm256_srli_epi32(fb, 5), 4);
+            gram = _mm256_srlv_epi32(gram, _mm256_and_si256(fb, low5));
+            for (uint32_t k = 0; k < F->ntail; k++)
+                gram = _mm256_or_si256(gram, _mm256_cmpeq_epi32(h, tail[k]));
+            __m256i r = _mm256_and_si256(_mm256_and_si256(any, gram), _mm256_srli_epi32(e, 15));
+            r = _mm256_slli_epi32(r, 31);
+            acc |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(r)) << (8 * v);
+        }
+        flag[w] = acc;
+    }
+}
+#endif
+
+static void plan_flags(const ds_plan *P, const ds_srcidx *S, const fast_ctx *F, uint64_t *flag) {
+#if DS_X86
+    if (__builtin_cpu_supports("avx2")) {
+        plan_flags_avx2(P, S, F, flag);
+        return;
+    }
+#endif
+    plan_flags_c(P, S, F, flag);
 }
 
 int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint32_t tpos,
@@ -1141,6 +1321,8 @@ int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *bu
     F.tp = T->tp && !memcmp(&T->tp_cfg, c, sizeof *c) ? T->tp : NULL;
     F.ntail = 0;
     F.tail_filter = 0;
+    F.P = NULL;
+    F.flag = NULL;
     if (F.S && T->n >= 2)
         for (uint32_t q = tpos; q-- > F.S->deep_end;) {
             uint32_t h = hash3(buf + q);
@@ -1166,10 +1348,25 @@ int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *bu
         for (uint32_t k = 0; k < F.ntail; k++)
             S->present[F.tail_hash[k] >> 6] |= 1ull << (F.tail_hash[k] & 63);
     }
-    if (t->logging)
-        run_slow(c, st, t, buf, n, UINT32_MAX, 1, &F);
-    else
-        run_slow(c, st, t, buf, n, UINT32_MAX, 0, &F);
+    /* The plan applies when no block can end in the pair's rest. */
+    const ds_plan *P = &T->plan;
+    uint64_t flag[DS_TARGET_MAX / 64 + 2];
+    int planned = F.S && F.tp && P->at && st->f.nsym + (n - st->strstart) + 2 < DS_SYM_END;
+    if (planned) {
+        plan_flags(P, F.S, &F, flag);
+        F.P = P;
+        F.flag = flag;
+    }
+    if (planned) {
+        if (t->logging)
+            run_slow(c, st, t, buf, n, UINT32_MAX, 1, &F, 1);
+        else
+            run_slow(c, st, t, buf, n, UINT32_MAX, 0, &F, 1);
+    } else if (t->logging) {
+        run_slow(c, st, t, buf, n, UINT32_MAX, 1, &F, 0);
+    } else {
+        run_slow(c, st, t, buf, n, UINT32_MAX, 0, &F, 0);
+    }
     while (nsaved > 0) { /* newest first: each word ends as it was */
         nsaved--;
         S->present[F.tail_hash[nsaved] >> 6] = saved[nsaved];
@@ -1179,7 +1376,10 @@ int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *bu
 
 /* ------------------------------------------------------------ targets */
 
+static void plan_free(ds_plan *P);
+
 void ds_target_free(ds_target *T) {
+    plan_free(&T->plan);
     free(T->tp);
     free(T->hash);
     free(T->count);
@@ -1490,10 +1690,91 @@ int ds_run_spec(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf,
     return 0;
 }
 
-int ds_target_resolve(ds_target *T, const ds_cfg *c) {
+/* ------------------------------------------------------------ plans */
+
+static void plan_free(ds_plan *P) {
+    free(P->at);
+    free(P->pos);
+    free(P->key);
+    free(P->sym);
+    free(P->chk);
+    memset(P, 0, sizeof *P);
+}
+
+/*
+ * T's own parse at level c, as run_slow's target steps would take it with
+ * a source that never has a candidate (distance codes are stored + 1 so
+ * that 0 means "a literal").
+ */
+static int plan_build(ds_target *T, const ds_cfg *c, const uint8_t *t) {
+    ds_plan *P = &T->plan;
+    uint32_t n = T->n;
+    if (!T->tp || n >= DS_PLAN_NONE)
+        return 0;
+    uint8_t *pad = calloc((size_t)n + 8, 1); /* gram keys read 8 bytes */
+    P->at = malloc(((size_t)n + 1) * sizeof *P->at);
+    P->pos = malloc(((size_t)n + 1) * sizeof *P->pos);
+    P->key = malloc(((size_t)n + 1) * sizeof *P->key);
+    P->sym = malloc(((size_t)n + 2) * sizeof *P->sym);
+    P->chk = calloc(((size_t)n >> 6) * 64 + 64, sizeof *P->chk);
+    if (!pad || !P->at || !P->pos || !P->key || !P->sym || !P->chk) {
+        free(pad);
+        plan_free(P);
+        return -1;
+    }
+    if (n)
+        memcpy(pad, t, n);
+    for (uint32_t i = 0; i <= n; i++)
+        P->at[i] = DS_PLAN_NONE;
+    uint32_t i = 0, ml = 2, ms = 0, k = 0;
+    int ma = 0;
+    while (i < n) {
+        uint32_t lookahead = n - i;
+        P->at[i] = (uint16_t)k;
+        P->pos[k] = (uint16_t)i;
+        P->key[k] = plan_key(ma, ml, i - ms);
+        uint32_t prev_length = ml, prev_match = ms;
+        ml = 2;
+        if (lookahead >= 3 && prev_length < c->lazy) {
+            search_rest R;
+            ml = target_part(c, T, T->tp, 0, i, lookahead, prev_length, &ms, &R);
+            if (R.more) {
+                int g = gram_for(ml);
+                uint32_t fbit = ((uint32_t)g << GRAM_FILTER_LOG) +
+                                map_slot(gram_key(pad + i, g), GRAM_FILTER_LOG);
+                P->chk[k] = T->hash[i] | 1u << 15 | fbit << 16;
+            }
+            if (ml == 3 && i - ms > 4096)
+                ml = 2;
+        }
+        uint32_t sym = PLAN_NOSYM;
+        if (prev_length >= 3 && ml <= prev_length) {
+            sym = plan_match_sym(i - 1 - prev_match, prev_length);
+            i = i - 1 + prev_length;
+            ma = 0;
+            ml = 2;
+        } else if (ma) {
+            sym = pad[i - 1];
+            i++;
+        } else {
+            ma = 1;
+            i++;
+        }
+        P->sym[k++] = sym;
+        plan_tally(&P->total, sym);
+    }
+    P->sym[k] = ma ? pad[n - 1] : PLAN_NOSYM;
+    plan_tally(&P->total, P->sym[k]);
+    P->nsteps = k;
+    free(pad);
+    return 0;
+}
+
+int ds_target_resolve(ds_target *T, const ds_cfg *c, const uint8_t *t) {
     uint32_t n = T->n, npos = n >= 3 ? n - 2 : 0;
     free(T->tp);
     T->tp = NULL;
+    plan_free(&T->plan);
     if (n > UINT16_MAX) /* positions are stored in 16 bits */
         return 0;
     T->tp = calloc((size_t)npos + 1, sizeof *T->tp);
@@ -1522,5 +1803,5 @@ int ds_target_resolve(ds_target *T, const ds_cfg *c) {
             T->tp[i].hit[q] = (uint8_t)hit;
         }
     }
-    return 0;
+    return plan_build(T, c, t);
 }

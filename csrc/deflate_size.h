@@ -131,6 +131,27 @@ typedef struct ds_tpos {
     uint8_t hit[2];
 } ds_tpos;
 
+/*
+ * The target's own parse for one level (the "plan"): the steps deflate_slow
+ * takes through the target when no source candidate ever wins, from the
+ * state (no match pending, match_length 2).  A pair whose parse reaches a
+ * plan step in the same state takes the plan's steps until the next step
+ * whose search the source could change (see run_slow); the plan's symbols
+ * are added as a whole and the steps the pair did not follow subtracted.
+ */
+#define DS_PLAN_NONE 0xffffu
+typedef struct ds_plan {
+    uint32_t nsteps;    /* K */
+    uint16_t *at;       /* at[i]: the step at target index i, or DS_PLAN_NONE */
+    uint16_t *pos;      /* pos[k]: its target index */
+    uint32_t *key;      /* key[k]: the state it starts from (plan_key) */
+    uint32_t *sym;      /* sym[k]: its symbol (K + 1 entries; [K]: the last literal) */
+    uint32_t *chk;      /* chk[k]: hash | search << 15 | gram filter bit << 16, where
+                           search = 1 when the step's search goes on to the source's
+                           candidates; zero-padded to a multiple of 64 steps */
+    ds_freqs total;     /* all of sym[0..K] */
+} ds_plan;
+
 typedef struct ds_target {
     uint32_t n;
     uint16_t *hash;    /* hash of t[i..i+2], i <= n-3 */
@@ -139,14 +160,16 @@ typedef struct ds_target {
     ds_rec *rec;
     ds_cfg tp_cfg;     /* the level tp was resolved for */
     ds_tpos *tp;       /* NULL: not resolved, searches walk the records */
+    ds_plan plan;      /* with tp; plan.at NULL: none */
 } ds_target;
 
 #define DS_TARGET_MAX 16384u /* larger targets get no precomputation */
 #define DS_FAST_TOTAL 32000u /* source + target at most this: fast path */
 
 int ds_target_build(ds_target *T, const uint8_t *t, uint32_t n);
-/* Resolve T's records for level c (ds_tpos).  0 or -1 (no memory). */
-int ds_target_resolve(ds_target *T, const ds_cfg *c);
+/* Resolve T's records for level c (ds_tpos) and plan T's own parse
+ * (ds_plan; t is the target T was built from).  0 or -1 (no memory). */
+int ds_target_resolve(ds_target *T, const ds_cfg *c, const uint8_t *t);
 void ds_target_free(ds_target *T);
 
 /*

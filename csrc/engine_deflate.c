@@ -203,7 +203,7 @@ static int dtarget_new(const zf_params *p, const uint8_t *t, size_t n, void **st
         free(T);
         return ZF_ENOMEM;
     }
-    if (ds_target_resolve(T, &cfg) != 0) {
+    if (ds_target_resolve(T, &cfg, t) != 0) {
         ds_target_free(T);
         free(T);
         return ZF_ENOMEM;
