@@ -865,6 +865,8 @@ static inline uint32_t map_slot(uint64_t key, uint32_t bits) {
  * positions' grams: a clear bit means no deep position has that gram. */
 #define GRAM_FILTER_LOG 13
 #define GRAM_FILTER_WORDS ((1u << GRAM_FILTER_LOG) / 64)
+/* A plan step's filter bit (gram length, slot) is stored in 16 bits. */
+_Static_assert((DS_NGRAMS << GRAM_FILTER_LOG) <= 65536, "gram filter bit index over 16 bits");
 
 static inline int gram_maybe_present(const ds_srcidx *S, int g, const uint8_t *p) {
     uint32_t b = map_slot(gram_key(p, g), GRAM_FILTER_LOG);
