@@ -1073,40 +1073,44 @@ static inline uint32_t plan_key(int match_available, uint32_t match_length, uint
     return (uint32_t)match_available | match_length << 1 | (match_length >= 3 ? dist : 0) << 10;
 }
 
-#define PLAN_NOSYM UINT32_MAX
-/* A step's symbol: a literal or length code, and (distance code + 1) << 16. */
+/*
+ * A plan step's symbol as two counters of a "taken back" array (ds_untally):
+ * its literal/length code (0-285) and its distance code (286-315); a
+ * missing one points to one of the spare counters 316-319, so that taking
+ * a step back never branches.
+ */
+#define UNTALLY_SPARE (DS_L_CODES + DS_D_CODES)
+typedef struct ds_untally {
+    uint16_t n[UNTALLY_SPARE + 4];
+    uint32_t nsym;
+} ds_untally;
+
+static inline uint32_t plan_sym(uint32_t lit, uint32_t dist_slot) {
+    return lit | dist_slot << 16;
+}
+#define PLAN_NOSYM plan_sym(UNTALLY_SPARE + 1, UNTALLY_SPARE + 2)
+static inline uint32_t plan_lit_sym(uint8_t c) { return plan_sym(c, UNTALLY_SPARE + 3); }
 static inline uint32_t plan_match_sym(uint32_t dist, uint32_t len) {
-    return (257 + len_code(len)) | (dist_code(dist) + 1) << 16;
+    return plan_sym(257 + len_code(len), DS_L_CODES + dist_code(dist));
 }
 
-static inline void plan_tally(ds_freqs *f, uint32_t sym) {
-    if (sym == PLAN_NOSYM)
-        return;
-    f->lit[sym & 0xffff]++;
-    if (sym >> 16)
-        f->dist[(sym >> 16) - 1]++;
-    f->nsym++;
-}
-
-/* Take back the symbols of plan steps [from, to) from f. */
-static inline void plan_untally(ds_freqs *f, const ds_plan *P, uint32_t from, uint32_t to) {
+/* Take back the symbols of plan steps [from, to). */
+static inline void plan_untally(ds_untally *u, const ds_plan *P, uint32_t from, uint32_t to) {
     for (uint32_t k = from; k < to; k++) {
         uint32_t sym = P->sym[k];
-        if (sym == PLAN_NOSYM)
-            continue;
-        f->lit[sym & 0xffff]--;
-        if (sym >> 16)
-            f->dist[(sym >> 16) - 1]--;
-        f->nsym--;
+        u->n[sym & 0xffff]++;
+        u->n[sym >> 16]++;
+        u->nsym += (sym & 0xffff) < DS_L_CODES;
     }
 }
 
-static inline void plan_add(ds_freqs *f, const ds_freqs *g) {
+/* f += g - u */
+static inline void plan_add(ds_freqs *f, const ds_freqs *g, const ds_untally *u) {
     for (int j = 0; j < DS_L_CODES; j++)
-        f->lit[j] = (uint16_t)(f->lit[j] + g->lit[j]);
+        f->lit[j] = (uint16_t)(f->lit[j] + g->lit[j] - u->n[j]);
     for (int j = 0; j < DS_D_CODES; j++)
-        f->dist[j] = (uint16_t)(f->dist[j] + g->dist[j]);
-    f->nsym += g->nsym;
+        f->dist[j] = (uint16_t)(f->dist[j] + g->dist[j] - u->n[DS_L_CODES + j]);
+    f->nsym += g->nsym - u->nsym;
 }
 
 /* The first flagged plan step at or after k, or K. */
@@ -1135,6 +1139,9 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
     /* planned: plan steps from `unfollowed` on have not been followed (yet) */
     const ds_plan *P = planned ? F->P : NULL;
     uint32_t unfollowed = 0;
+    ds_untally u;
+    if (planned)
+        memset(&u, 0, sizeof u);
     for (;;) {
         /* fast mode (F): no slide is possible, the lookahead is n - s */
         uint32_t lookahead = F ? n - s : loop_top(st, s, n, stop);
@@ -1153,7 +1160,7 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
                 P->key[k] == plan_key(match_available, match_length, s - match_start)) {
                 /* In step with the plan: take its steps up to the next one
                  * the source could change, and decide that one here. */
-                plan_untally(&st->f, P, unfollowed, k);
+                plan_untally(&u, P, unfollowed, k);
                 k = next_flag(F->flag, k, P->nsteps);
                 unfollowed = k;
                 if (k == P->nsteps) { /* the plan to its end, last literal included */
@@ -1219,8 +1226,8 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
     if (match_available)
         tally_lit(&st->f, buf[s - 1]);
     if (planned) { /* the plan's symbols, less those of the steps not followed */
-        plan_untally(&st->f, P, unfollowed, P->nsteps + 1);
-        plan_add(&st->f, &P->total);
+        plan_untally(&u, P, unfollowed, P->nsteps + 1);
+        plan_add(&st->f, &P->total, &u);
     }
     st->match_available = 0;
     st->match_length = match_length;
@@ -1756,17 +1763,24 @@ static int plan_build(ds_target *T, const ds_cfg *c, const uint8_t *t) {
             ma = 0;
             ml = 2;
         } else if (ma) {
-            sym = pad[i - 1];
+            sym = plan_lit_sym(pad[i - 1]);
             i++;
         } else {
             ma = 1;
             i++;
         }
         P->sym[k++] = sym;
-        plan_tally(&P->total, sym);
     }
-    P->sym[k] = ma ? pad[n - 1] : PLAN_NOSYM;
-    plan_tally(&P->total, P->sym[k]);
+    P->sym[k] = ma ? plan_lit_sym(pad[n - 1]) : PLAN_NOSYM;
+    ds_untally all; /* the plan's total: all of its steps "taken back" */
+    memset(&all, 0, sizeof all);
+    plan_untally(&all, P, 0, k + 1);
+    memset(&P->total, 0, sizeof P->total);
+    for (int j = 0; j < DS_L_CODES; j++)
+        P->total.lit[j] = all.n[j];
+    for (int j = 0; j < DS_D_CODES; j++)
+        P->total.dist[j] = all.n[DS_L_CODES + j];
+    P->total.nsym = all.nsym;
     P->nsteps = k;
     free(pad);
     return 0;
