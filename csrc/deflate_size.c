@@ -1155,9 +1155,18 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
         if (lookahead == 0)
             break;
         if (planned && s >= tpos) {
-            uint32_t k = P->at[s - tpos];
-            if (k != DS_PLAN_NONE &&
-                P->key[k] == plan_key(match_available, match_length, s - match_start)) {
+            uint32_t k = P->at[s - tpos], key = k == DS_PLAN_NONE ? 0 : P->key[k];
+            uint32_t mine = plan_key(match_available, match_length, s - match_start);
+            int synced = key == mine;
+            if (!synced && key == plan_key(1, 2, 0) && mine == plan_key(0, 2, 0) &&
+                !(F->flag[k >> 6] >> (k & 63) & 1)) {
+                /* Just after a match here, the plan in a run of literals:
+                 * this step is the plan's but for the literal it emits,
+                 * so the pair is in step from the next one on. */
+                synced = 1;
+                k++;
+            }
+            if (synced) {
                 /* In step with the plan: take its steps up to the next one
                  * the source could change, and decide that one here. */
                 plan_untally(&u, P, unfollowed, k);
@@ -1169,7 +1178,7 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
                     match_available = 0;
                     break;
                 }
-                uint32_t key = P->key[k];
+                key = P->key[k];
                 s = tpos + P->pos[k];
                 lookahead = n - s;
                 match_available = (int)(key & 1);
