@@ -1140,6 +1140,7 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
     const ds_plan *P = planned ? F->P : NULL;
     uint32_t unfollowed = 0;
     ds_untally u;
+    uint32_t found = 0, found_start = 0; /* planned: step s's search, done */
     if (planned)
         memset(&u, 0, sizeof u);
     for (;;) {
@@ -1170,7 +1171,29 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
                 /* In step with the plan: take its steps up to the next one
                  * the source could change, and decide that one here. */
                 plan_untally(&u, P, unfollowed, k);
-                k = next_flag(F->flag, k, P->nsteps);
+                for (;; k++) {
+                    k = next_flag(F->flag, k, P->nsteps);
+                    if (k == P->nsteps)
+                        break;
+                    /* The plan's state at step k; its search, with the
+                     * source's candidates: if they find nothing longer,
+                     * step k is the plan's and the pair stays in step. */
+                    key = P->key[k];
+                    s = tpos + P->pos[k];
+                    lookahead = n - s;
+                    match_length = (key >> 1) & 511;
+                    match_start = s - (key >> 10);
+                    search_rest R;
+                    found_start = match_start;
+                    uint32_t best = target_part(c, T, F->tp, tpos, s - tpos, lookahead,
+                                                match_length, &found_start, &R);
+                    found = R.more ? source_search(t, buf, s, T->hash[s - tpos], R.idx, R.chain,
+                                                   R.nice, R.maxlen, best, &found_start, F)
+                                   : best;
+                    if (found > best)
+                        break;
+                    found = 0;
+                }
                 unfollowed = k;
                 if (k == P->nsteps) { /* the plan to its end, last literal included */
                     unfollowed = k + 1;
@@ -1178,12 +1201,8 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
                     match_available = 0;
                     break;
                 }
-                key = P->key[k];
-                s = tpos + P->pos[k];
-                lookahead = n - s;
+                /* step k, decided here with the source's longer match */
                 match_available = (int)(key & 1);
-                match_length = (key >> 1) & 511;
-                match_start = s - (key >> 10);
             }
         }
         uint32_t prev_length = match_length, prev_match = match_start;
@@ -1192,7 +1211,13 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
             /* No gate on "any candidate": a search that finds nothing
              * returns prev_length (or less), which leads to the same step
              * as no search at all. */
-            if (lookahead >= 3 && prev_length < c->lazy) {
+            if (planned && found) {
+                match_length = found;
+                match_start = found_start;
+                found = 0;
+                if (match_length == 3 && s - match_start > 4096)
+                    match_length = 2;
+            } else if (lookahead >= 3 && prev_length < c->lazy) {
                 match_length = longest_match_target(c, t, buf, s, s - tpos, lookahead, prev_length,
                                                     &match_start, F);
                 if (match_length == 3 && s - match_start > 4096)
