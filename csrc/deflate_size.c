@@ -1156,7 +1156,7 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
         if (lookahead == 0)
             break;
         if (planned && s >= tpos) {
-            uint32_t k = P->at[s - tpos], key = k == DS_PLAN_NONE ? 0 : P->key[k];
+            uint32_t k = P->at[s - tpos], key = k == DS_PLAN_NONE ? 0 : P->step[k].key;
             uint32_t mine = plan_key(match_available, match_length, s - match_start);
             int synced = key == mine;
             if (!synced && key == plan_key(1, 2, 0) && mine == plan_key(0, 2, 0) &&
@@ -1178,18 +1178,21 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
                     /* The plan's state at step k; its search, with the
                      * source's candidates: if they find nothing longer,
                      * step k is the plan's and the pair stays in step. */
-                    key = P->key[k];
-                    s = tpos + P->pos[k];
+                    const ds_pstep *ps = &P->step[k];
+                    key = ps->key;
+                    s = tpos + ps->pos;
                     lookahead = n - s;
                     match_length = (key >> 1) & 511;
                     match_start = s - (key >> 10);
-                    search_rest R;
-                    found_start = match_start;
-                    uint32_t best = target_part(c, T, F->tp, tpos, s - tpos, lookahead,
-                                                match_length, &found_start, &R);
-                    found = R.more ? source_search(t, buf, s, T->hash[s - tpos], R.idx, R.chain,
-                                                   R.nice, R.maxlen, best, &found_start, F)
-                                   : best;
+                    /* (a flagged step's search goes on to the source) */
+                    uint32_t best = ps->best, chain = c->chain, nice = c->nice;
+                    if (match_length >= c->good)
+                        chain >>= 2;
+                    if (nice > lookahead)
+                        nice = lookahead;
+                    found = source_search(t, buf, s, P->chk[k] & 0x7fff, ps->idx, chain, nice,
+                                          lookahead < 258 ? lookahead : 258, best,
+                                          &found_start, F);
                     if (found > best)
                         break;
                     found = 0;
@@ -1737,8 +1740,7 @@ int ds_run_spec(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf,
 
 static void plan_free(ds_plan *P) {
     free(P->at);
-    free(P->pos);
-    free(P->key);
+    free(P->step);
     free(P->sym);
     free(P->chk);
     memset(P, 0, sizeof *P);
@@ -1756,11 +1758,10 @@ static int plan_build(ds_target *T, const ds_cfg *c, const uint8_t *t) {
         return 0;
     uint8_t *pad = calloc((size_t)n + 8, 1); /* gram keys read 8 bytes */
     P->at = malloc(((size_t)n + 1) * sizeof *P->at);
-    P->pos = malloc(((size_t)n + 1) * sizeof *P->pos);
-    P->key = malloc(((size_t)n + 1) * sizeof *P->key);
+    P->step = malloc(((size_t)n + 1) * sizeof *P->step);
     P->sym = malloc(((size_t)n + 2) * sizeof *P->sym);
     P->chk = calloc(((size_t)n >> 6) * 64 + 64, sizeof *P->chk);
-    if (!pad || !P->at || !P->pos || !P->key || !P->sym || !P->chk) {
+    if (!pad || !P->at || !P->step || !P->sym || !P->chk) {
         free(pad);
         plan_free(P);
         return -1;
@@ -1774,14 +1775,18 @@ static int plan_build(ds_target *T, const ds_cfg *c, const uint8_t *t) {
     while (i < n) {
         uint32_t lookahead = n - i;
         P->at[i] = (uint16_t)k;
-        P->pos[k] = (uint16_t)i;
-        P->key[k] = plan_key(ma, ml, i - ms);
+        ds_pstep *ps = &P->step[k];
+        ps->pos = (uint16_t)i;
+        ps->key = plan_key(ma, ml, i - ms);
+        ps->best = ps->idx = 0;
         uint32_t prev_length = ml, prev_match = ms;
         ml = 2;
         if (lookahead >= 3 && prev_length < c->lazy) {
             search_rest R;
             ml = target_part(c, T, T->tp, 0, i, lookahead, prev_length, &ms, &R);
             if (R.more) {
+                ps->best = (uint16_t)ml;
+                ps->idx = (uint16_t)R.idx;
                 int g = gram_for(ml);
                 uint32_t fbit = ((uint32_t)g << GRAM_FILTER_LOG) +
                                 map_slot(gram_key(pad + i, g), GRAM_FILTER_LOG);

@@ -140,11 +140,17 @@ typedef struct ds_tpos {
  * are added as a whole and the steps the pair did not follow subtracted.
  */
 #define DS_PLAN_NONE 0xffffu
+typedef struct ds_pstep {
+    uint32_t key;  /* the state it starts from (plan_key) */
+    uint16_t pos;  /* its target index */
+    uint16_t best; /* with a search: the length the target's candidates give, */
+    uint16_t idx;  /*   and the chain index of the source's first candidate */
+} ds_pstep;
+
 typedef struct ds_plan {
     uint32_t nsteps;    /* K */
     uint16_t *at;       /* at[i]: the step at target index i, or DS_PLAN_NONE */
-    uint16_t *pos;      /* pos[k]: its target index */
-    uint32_t *key;      /* key[k]: the state it starts from (plan_key) */
+    ds_pstep *step;     /* step[k] */
     uint32_t *sym;      /* sym[k]: its symbol (K + 1 entries; [K]: the last literal) */
     uint32_t *chk;      /* chk[k]: hash | search << 15 | gram filter bit << 16, where
                            search = 1 when the step's search goes on to the source's
