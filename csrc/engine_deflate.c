@@ -19,8 +19,9 @@
  *
  * Target states (target_new, levels 4-9, targets up to DS_TARGET_MAX
  * bytes) hold each target position's own hash-chain summary (ds_target),
- * resolved for the level; with one, a pair only looks at the source's
- * candidates.  See docs/engine.md.
+ * resolved for the level, and the target's own parse (its plan); with
+ * one, a pair only looks at the source's candidates, and only at the plan
+ * steps where they could change a search.  See docs/engine.md.
  */
 #include <stdlib.h>
 #include <string.h>
