@@ -1113,6 +1113,26 @@ static inline void plan_add(ds_freqs *f, const ds_freqs *g, const ds_untally *u)
     f->nsym += g->nsym - u->nsym;
 }
 
+/*
+ * Plan step k's search from the plan's state, with the source's candidates
+ * (a flagged step's search goes on to them): the length they give when it
+ * is longer than the target's own (*found_start: where it starts), else 0.
+ */
+static inline __attribute__((always_inline)) uint32_t plan_search(
+    const ds_cfg *c, const ds_tables *t, const uint8_t *buf, uint32_t tpos, uint32_t n,
+    const ds_plan *P, uint32_t k, uint32_t *found_start, const fast_ctx *F) {
+    const ds_pstep *ps = &P->step[k];
+    uint32_t s = tpos + ps->pos, lookahead = n - s, prev_length = (ps->key >> 1) & 511;
+    uint32_t best = ps->best, chain = c->chain, nice = c->nice;
+    if (prev_length >= c->good)
+        chain >>= 2;
+    if (nice > lookahead)
+        nice = lookahead;
+    uint32_t len = source_search(t, buf, s, P->chk[k] & 0x7fff, ps->idx, chain, nice,
+                                 lookahead < 258 ? lookahead : 258, best, found_start, F);
+    return len > best ? len : 0;
+}
+
 /* The first flagged plan step at or after k, or K. */
 static inline uint32_t next_flag(const uint64_t *flag, uint32_t k, uint32_t K) {
     uint32_t w = k >> 6, last = K >> 6;
@@ -1158,54 +1178,50 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
         if (planned && s >= tpos) {
             uint32_t k = P->at[s - tpos], key = k == DS_PLAN_NONE ? 0 : P->step[k].key;
             uint32_t mine = plan_key(match_available, match_length, s - match_start);
-            int synced = key == mine;
-            if (!synced && key == plan_key(1, 2, 0) && mine == plan_key(0, 2, 0) &&
-                !(F->flag[k >> 6] >> (k & 63) & 1)) {
+            int synced = key == mine, one_later = 0;
+            if (!synced && key == plan_key(1, 2, 0) && mine == plan_key(0, 2, 0)) {
                 /* Just after a match here, the plan in a run of literals:
-                 * this step is the plan's but for the literal it emits,
-                 * so the pair is in step from the next one on. */
-                synced = 1;
-                k++;
+                 * this step's search is the plan's (both from length 2),
+                 * and the step is the plan's but for the literal it emits. */
+                synced = one_later = 1;
             }
             if (synced) {
                 /* In step with the plan: take its steps up to the next one
-                 * the source could change, and decide that one here. */
+                 * the source could change, and search that one from the
+                 * plan's state; if the source finds nothing longer, the
+                 * step is the plan's and the pair stays in step. */
+                found = 0;
+                if (one_later) {
+                    if (F->flag[k >> 6] >> (k & 63) & 1)
+                        found = plan_search(c, t, buf, tpos, n, P, k, &found_start, F);
+                    if (!found)
+                        k++; /* in step from the next one: the literal is taken back */
+                }
                 plan_untally(&u, P, unfollowed, k);
-                for (;; k++) {
-                    k = next_flag(F->flag, k, P->nsteps);
-                    if (k == P->nsteps)
+                if (!found) {
+                    for (;; k++) {
+                        k = next_flag(F->flag, k, P->nsteps);
+                        if (k == P->nsteps)
+                            break;
+                        if ((found = plan_search(c, t, buf, tpos, n, P, k, &found_start, F)))
+                            break;
+                    }
+                    if (k == P->nsteps) { /* the plan to its end, last literal included */
+                        unfollowed = k + 1;
+                        s = n;
+                        match_available = 0;
                         break;
-                    /* The plan's state at step k; its search, with the
-                     * source's candidates: if they find nothing longer,
-                     * step k is the plan's and the pair stays in step. */
-                    const ds_pstep *ps = &P->step[k];
-                    key = ps->key;
-                    s = tpos + ps->pos;
+                    }
+                    /* step k in the plan's state */
+                    key = P->step[k].key;
+                    s = tpos + P->step[k].pos;
                     lookahead = n - s;
+                    match_available = (int)(key & 1);
                     match_length = (key >> 1) & 511;
                     match_start = s - (key >> 10);
-                    /* (a flagged step's search goes on to the source) */
-                    uint32_t best = ps->best, chain = c->chain, nice = c->nice;
-                    if (match_length >= c->good)
-                        chain >>= 2;
-                    if (nice > lookahead)
-                        nice = lookahead;
-                    found = source_search(t, buf, s, P->chk[k] & 0x7fff, ps->idx, chain, nice,
-                                          lookahead < 258 ? lookahead : 258, best,
-                                          &found_start, F);
-                    if (found > best)
-                        break;
-                    found = 0;
                 }
+                /* step k is decided here, with the source's longer match */
                 unfollowed = k;
-                if (k == P->nsteps) { /* the plan to its end, last literal included */
-                    unfollowed = k + 1;
-                    s = n;
-                    match_available = 0;
-                    break;
-                }
-                /* step k, decided here with the source's longer match */
-                match_available = (int)(key & 1);
             }
         }
         uint32_t prev_length = match_length, prev_match = match_start;
