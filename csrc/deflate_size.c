@@ -76,6 +76,7 @@ typedef struct tree_work {
     uint32_t heap[HEAP_SIZE + 1];  /* the heap, 1-based; INF-padded in lockstep */
     uint32_t order[HEAP_SIZE];     /* popped entries, zlib's heap[heap_max..] */
     int heap_len, max_code;
+    int elems; /* leaves' symbol range; internal nodes are numbered from it */
 } tree_work;
 
 enum { KIND_LIT, KIND_DIST, KIND_BL };
@@ -292,6 +293,7 @@ static void tree_init(tree_work *w, const uint16_t *in, int elems, int kind, int
         *stat += st;
     w->heap_len = heap_len;
     w->max_code = max_code;
+    w->elems = elems;
 }
 
 static void tree_merge(tree_work *w, int elems) {
@@ -400,7 +402,38 @@ static void tree_merge4(tree_work *const *w, int n, int elems) {
     }
 }
 
+static void tree_lengths_clamped(tree_work *w, int maxlen, int64_t *opt);
+
 static void tree_lengths(tree_work *w, int maxlen, int64_t *opt) {
+    /* Internal nodes are numbered elems.. in the order they were made and
+     * a parent is made after its children: depths from the root down. */
+    uint16_t *len = w->len;
+    const uint16_t *dad = w->dad;
+    int root = w->elems + w->heap_len - 2, deepest = 0;
+    len[root] = 0;
+    for (int j = root - 1; j >= w->elems; j--) {
+        int d = len[dad[j]] + 1;
+        len[j] = (uint16_t)d;
+        deepest = d > deepest ? d : deepest;
+    }
+    if (deepest + 1 > maxlen) { /* some code is too long: zlib's repair */
+        tree_lengths_clamped(w, maxlen, opt);
+        return;
+    }
+    int64_t o = 0;
+    for (int base = 0; base <= w->max_code; base += 64)
+        for (uint64_t m = nonzero_bits(w->freq + base); m; m &= m - 1) {
+            int n = base + __builtin_ctzll(m);
+            int bits = len[dad[n]] + 1;
+            len[n] = (uint16_t)bits;
+            o += (int64_t)w->freq[n] * bits;
+        }
+    *opt += o;
+}
+
+/* The general case, as zlib's gen_bitlen: lengths in heap order, clamped
+ * at maxlen, then the overflow repaired. */
+static void tree_lengths_clamped(tree_work *w, int maxlen, int64_t *opt) {
     const uint32_t *order = w->order;
     int max_code = w->max_code;
     int heap_max = HEAP_SIZE - 2 * (w->heap_len - 1) - 1; /* where the root went */
