@@ -1451,8 +1451,6 @@ int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *bu
         plan_flags(P, F.S, &F, flag);
         F.P = P;
         F.flag = flag;
-    }
-    if (planned) {
         if (t->logging)
             run_slow(c, st, t, buf, n, UINT32_MAX, 1, &F, 1);
         else
@@ -1797,8 +1795,7 @@ static void plan_free(ds_plan *P) {
 
 /*
  * T's own parse at level c, as run_slow's target steps would take it with
- * a source that never has a candidate (distance codes are stored + 1 so
- * that 0 means "a literal").
+ * a source that never has a candidate.
  */
 static int plan_build(ds_target *T, const ds_cfg *c, const uint8_t *t) {
     ds_plan *P = &T->plan;
