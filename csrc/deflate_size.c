@@ -901,9 +901,14 @@ static inline uint32_t map_slot(uint64_t key, uint32_t bits) {
 /* A plan step's filter bit (gram length, slot) is stored in 16 bits. */
 _Static_assert((DS_NGRAMS << GRAM_FILTER_LOG) <= 65536, "gram filter bit index over 16 bits");
 
+/* The bit of p's g-gram in a source's gram filter (gram length, slot). */
+static inline uint32_t gram_filter_bit(int g, const uint8_t *p) {
+    return ((uint32_t)g << GRAM_FILTER_LOG) + map_slot(gram_key(p, g), GRAM_FILTER_LOG);
+}
+
 static inline int gram_maybe_present(const ds_srcidx *S, int g, const uint8_t *p) {
-    uint32_t b = map_slot(gram_key(p, g), GRAM_FILTER_LOG);
-    return (int)((S->gram_filter[g * GRAM_FILTER_WORDS + (b >> 6)] >> (b & 63)) & 1);
+    uint32_t b = gram_filter_bit(g, p);
+    return (int)((S->gram_filter[b >> 6] >> (b & 63)) & 1);
 }
 
 /* Most recent deep source position whose g-gram equals p's, or 0.  A
@@ -1379,7 +1384,8 @@ __attribute__((target("avx2"))) static void plan_flags_avx2(const ds_plan *P,
         for (uint32_t v = 0; v < 8; v++) {
             __m256i e = _mm256_loadu_si256((const __m256i *)(P->chk + w * 64 + v * 8));
             __m256i h = _mm256_and_si256(e, low15), fb = _mm256_srli_epi32(e, 16);
-            __m256i any = _mm256_i32gather_epi32((const int *)S->present, _mm256_srli_epi32(h, 5), 4);
+            __m256i any =
+                _mm256_i32gather_epi32((const int *)S->present, _mm256_srli_epi32(h, 5), 4);
             any = _mm256_srlv_epi32(any, _mm256_and_si256(h, low5));
             __m256i gram = _mm256_i32gather_epi32((const int *)S->gram_filter,
                                                   _mm256_srli_epi32(fb, 5), 4);
@@ -1833,10 +1839,7 @@ static int plan_build(ds_target *T, const ds_cfg *c, const uint8_t *t) {
             if (R.more) {
                 ps->best = (uint16_t)ml;
                 ps->idx = (uint16_t)R.idx;
-                int g = gram_for(ml);
-                uint32_t fbit = ((uint32_t)g << GRAM_FILTER_LOG) +
-                                map_slot(gram_key(pad + i, g), GRAM_FILTER_LOG);
-                P->chk[k] = T->hash[i] | 1u << 15 | fbit << 16;
+                P->chk[k] = T->hash[i] | 1u << 15 | gram_filter_bit(gram_for(ml), pad + i) << 16;
             }
             if (ml == 3 && i - ms > 4096)
                 ml = 2;
