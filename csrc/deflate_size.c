@@ -495,66 +495,74 @@ static void build_trees(tree_work *const *w, const uint16_t *const *in, int n, i
         tree_lengths(w[i], maxlen, &opt[i]);
 }
 
+/* Bit i set when f[i] != f[i + 1], for i < 64 (f has 65 readable entries). */
+static inline uint64_t change_bits(const uint16_t *f) {
+    uint64_t m = 0;
+#if DS_X86
+    for (int i = 0; i < 64; i += 16) {
+        __m128i a = _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(f + i)),
+                                    _mm_loadu_si128((const __m128i *)(f + i + 1)));
+        __m128i b = _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(f + i + 8)),
+                                    _mm_loadu_si128((const __m128i *)(f + i + 9)));
+        uint32_t z = (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(a, b));
+        m |= (uint64_t)(~z & 0xffffu) << i;
+    }
+#else
+    for (int i = 0; i < 64; i++)
+        m |= (uint64_t)(f[i] != f[i + 1]) << i;
+#endif
+    return m;
+}
+
+/*
+ * What scan_tree sends for a run of R equal code lengths (after a different
+ * one), packed as: codes of the length itself | codes 16 << 16 | codes 17
+ * << 32 | codes 18 << 48.  A nonzero length: R < 4 as itself; else itself
+ * once and then repeats (16) of 3-6, the first covering up to 6, a last
+ * piece under 3 sent as itself.  Zeros: 138 at a time (18), the rest r as
+ * r zeros (r < 3), one 17 (r <= 10) or one 18.
+ */
+#define RUN_NZ_T(R) ((R) > 7 ? (R) - 7 : 0)
+#define RUN_NZ(R)                                                                          \
+    ((R) < 4 ? (uint64_t)(R)                                                               \
+             : (uint64_t)(1 + (RUN_NZ_T(R) % 6 < 3 ? RUN_NZ_T(R) % 6 : 0)) |                 \
+                   (uint64_t)(1 + RUN_NZ_T(R) / 6 + (RUN_NZ_T(R) % 6 >= 3)) << 16)
+#define RUN_Z(R)                                                                           \
+    ((uint64_t)((R) % 138 < 3 ? (R) % 138 : 0) |                                          \
+     (uint64_t)((R) % 138 >= 3 && (R) % 138 <= 10) << 32 |                                 \
+     (uint64_t)((R) / 138 + ((R) % 138 >= 11)) << 48)
+#define RUN_8(F, b) F(b), F(b + 1), F(b + 2), F(b + 3), F(b + 4), F(b + 5), F(b + 6), F(b + 7)
+#define RUN_32(F, b) RUN_8(F, b), RUN_8(F, b + 8), RUN_8(F, b + 16), RUN_8(F, b + 24)
+#define RUN_288(F)                                                                         \
+    RUN_32(F, 0), RUN_32(F, 32), RUN_32(F, 64), RUN_32(F, 96), RUN_32(F, 128),             \
+        RUN_32(F, 160), RUN_32(F, 192), RUN_32(F, 224), RUN_32(F, 256)
+/* [length is zero][R], R <= 286 (the longest run is max_code + 1) */
+static const uint64_t run_codes[2][288] = {{RUN_288(RUN_NZ)}, {RUN_288(RUN_Z)}};
+
 /*
  * Count the code-length symbols needed to send len[0..max_code] (len has
- * 64 readable entries past every multiple of 64 it is read at), as zlib's
- * scan_tree does, except that a run of zeros is taken in one step: it
- * starts right after an emitted run (count 0, 138 at a time) and, since
- * len[max_code] != 0, ends before max_code: L / 138 codes 18, then the rest
- * r as r codes 0 (r < 3), one code 17 (r <= 10) or one code 18.
+ * 65 readable entries from every multiple of 64 it is read at), as zlib's
+ * scan_tree does, a run of equal lengths at a time.
  */
 static void scan_lengths(const uint16_t *len, int max_code, uint16_t *blf) {
-    uint64_t nz[(DS_L_CODES + 63) / 64];
-    for (int b = 0; b <= max_code >> 6; b++)
-        nz[b] = nonzero_bits(len + 64 * b);
-    int prevlen = -1, count = 0;
-    int nextlen = len[0];
-    int max_count = 7, min_count = 4;
-    for (int n = 0; n <= max_code; n++) {
-        if (nextlen == 0) { /* a run of zeros from n: up to the next nonzero */
-            int e = n, b = n >> 6;
-            uint64_t m = nz[b] & (~0ull << (n & 63));
-            while (!m)
-                m = nz[++b];
-            e = 64 * b + __builtin_ctzll(m);
-            int L = e - n, k = L / 138, r = L - 138 * k;
-            blf[18] = (uint16_t)(blf[18] + k + (r >= 11));
-            blf[17] = (uint16_t)(blf[17] + (r >= 3 && r <= 10));
-            blf[0] = (uint16_t)(blf[0] + (r < 3 ? r : 0));
-            prevlen = 0;
-            n = e - 1;
-            nextlen = len[e]; /* nonzero: the next run starts fresh */
-            max_count = 7;
-            min_count = 4;
-            continue;
-        }
-        int curlen = nextlen;
-        nextlen = n + 1 <= max_code ? len[n + 1] : 0xffff;
-        if (++count < max_count && curlen == nextlen)
-            continue;
-        if (count < min_count)
-            blf[curlen] = (uint16_t)(blf[curlen] + count);
-        else if (curlen != 0) {
-            if (curlen != prevlen)
-                blf[curlen]++;
-            blf[16]++;
-        } else if (count <= 10)
-            blf[17]++;
-        else
-            blf[18]++;
-        count = 0;
-        prevlen = curlen;
-        if (nextlen == 0) {
-            max_count = 138; /* (zero runs are taken in one step above) */
-            min_count = 3;
-        } else if (curlen == nextlen) {
-            max_count = 6;
-            min_count = 3;
-        } else {
-            max_count = 7;
-            min_count = 4;
+    uint64_t acc = 0;
+    int prev = -1;
+    for (int b = 0; b <= max_code >> 6; b++) {
+        uint64_t ends = change_bits(len + 64 * b);
+        if (b == max_code >> 6)
+            ends = (ends & (~0ull >> (63 - (max_code & 63)))) | 1ull << (max_code & 63);
+        for (; ends; ends &= ends - 1) {
+            int e = 64 * b + __builtin_ctzll(ends);
+            uint32_t v = len[e];
+            uint64_t x = run_codes[v == 0][e - prev];
+            blf[v] = (uint16_t)(blf[v] + (uint16_t)x);
+            acc += x >> 16;
+            prev = e;
         }
     }
+    blf[16] = (uint16_t)(blf[16] + (acc & 0xffff));
+    blf[17] = (uint16_t)(blf[17] + ((acc >> 16) & 0xffff));
+    blf[18] = (uint16_t)(blf[18] + (acc >> 32));
 }
 
 /*
@@ -570,7 +578,8 @@ static void flush_blocks(const ds_freqs *const *f, const uint32_t *stored_len,
     tree_work *wp[DS_BATCH] = {0};
     const uint16_t *in[DS_BATCH] = {0};
     int64_t opt[DS_BATCH] = {0}, stat[DS_BATCH] = {0}, unused[DS_BATCH] = {0};
-    uint16_t llen[DS_BATCH][(DS_L_CODES + 63) / 64 * 64], blf[DS_BATCH][19];
+    /* (+8: scan_lengths reads one entry past its last 64) */
+    uint16_t llen[DS_BATCH][(DS_L_CODES + 63) / 64 * 64 + 8], blf[DS_BATCH][19];
     int lmax[DS_BATCH];
     for (int i = 0; i < n; i++) {
         wp[i] = &w[i];
