@@ -432,6 +432,25 @@ int main(int argc, char **argv) {
             }
         printf("size   %-7s %6ld cases ok\n", "edges", n_cases - before);
     }
+    /* literals spread evenly over [a, a + k): runs of k (nearly) equal code
+     * lengths between runs of a and 256 - a - k zeros, for every k, so the
+     * code-length scan sees every run length of both kinds */
+    {
+        long before = n_cases;
+        for (int k = 1; k <= 256; k++) {
+            static const int at[] = {0, 7, 100, -1};
+            for (int s = 0; s < 4; s++) {
+                int a = at[s] < 0 ? 256 - k : at[s] + k > 256 ? 256 - k : at[s];
+                size_t n = 200 + rndn(3000);
+                for (size_t i = 0; i < n; i++)
+                    x[i] = (uint8_t)(a + (int)rndn((size_t)k));
+                for (int level = 1; level <= 9; level += 4)
+                    if (check_size(level, (int)rndn(3), x, n, "runs"))
+                        goto out;
+            }
+        }
+        printf("size   %-7s %6ld cases ok\n", "runs", n_cases - before);
+    }
 
     /* 2. pairs: row_begin + pair vs deflate of the concatenation */
     {
