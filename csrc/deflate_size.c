@@ -354,7 +354,9 @@ static void tree_merge4(tree_work *const *w, int n, int elems) {
             }
             h[i] = w[i]->heap;
             v[i] = h[i][q];
-            int d = 31 - __builtin_clz((unsigned)(len[i] / q));
+            /* floor(log2(len / q)) without dividing: q << d <= len */
+            int d = __builtin_clz((unsigned)q) - __builtin_clz((unsigned)len[i]);
+            d -= (q << d) > len[i];
             depth = d > depth ? d : depth;
         }
         SIFT4(h, v, k, depth);
