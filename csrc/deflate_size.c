@@ -708,6 +708,13 @@ void ds_state_init(ds_state *st) {
 
 /* ------------------------------------------------------------ parse */
 
+/* zlib's TOO_FAR rule (slow levels, default strategy): a match of length 3
+ * from more than 4096 back is dropped.  1 when it applies, to subtract from
+ * the length (a coin flip on real data: no branch). */
+static inline uint32_t too_far(uint32_t len, uint32_t dist) {
+    return (uint32_t)(len == 3) & (uint32_t)(dist > 4096);
+}
+
 static inline uint32_t hash3(const uint8_t *p) {
     return (((uint32_t)p[0] << 10) ^ ((uint32_t)p[1] << 5) ^ p[2]) & (DS_HASH_SIZE - 1);
 }
@@ -891,14 +898,16 @@ static const uint8_t gram_len[DS_NGRAMS] = {3, 4, 5, 6, 8};
 
 /* The first gram_len[g] bytes at p as a key (8 bytes are readable at p). */
 static inline uint64_t gram_key(const uint8_t *p, int g) {
-    uint64_t v = load64(p);
-    return g == DS_NGRAMS - 1 ? v : v & ((1ull << (8 * gram_len[g])) - 1);
+    static const uint64_t mask[DS_NGRAMS] = {0xffffffull, 0xffffffffull, 0xffffffffffull,
+                                             0xffffffffffffull, ~0ull};
+    return load64(p) & mask[g];
 }
 
 /* The longest gram a candidate to beat `best` must share: min(best + 1, 8). */
 static inline int gram_for(uint32_t best) {
     static const uint8_t by_need[9] = {0, 0, 0, 0, 1, 2, 3, 3, 4};
-    return best + 1 >= 8 ? DS_NGRAMS - 1 : by_need[best + 1];
+    uint32_t i = best + 1 < 8 ? best + 1 : 8; /* a select, not a branch */
+    return by_need[i];
 }
 
 static inline uint32_t map_slot(uint64_t key, uint32_t bits) {
@@ -1017,7 +1026,7 @@ static __attribute__((noinline)) uint32_t source_search(const ds_tables *t, cons
                                                         const fast_ctx *F) {
     const uint8_t *scan = buf + s;
     if (F->S) {
-        uint32_t ntail = (F->tail_filter >> (h & 63)) & 1 ? F->ntail : 0;
+        uint32_t ntail = F->ntail & (0u - (uint32_t)((F->tail_filter >> (h & 63)) & 1));
         for (uint32_t k = 0; k < ntail; k++) {
             if (F->tail_hash[k] != h)
                 continue;
@@ -1119,7 +1128,8 @@ static inline __attribute__((always_inline)) uint32_t longest_match_target(
  * of 3 or more) its distance; equal keys at one position, equal futures
  * as long as the searches find the same. */
 static inline uint32_t plan_key(int match_available, uint32_t match_length, uint32_t dist) {
-    return (uint32_t)match_available | match_length << 1 | (match_length >= 3 ? dist : 0) << 10;
+    uint32_t d = dist & (0u - (uint32_t)(match_length >= 3)); /* no branch */
+    return (uint32_t)match_available | match_length << 1 | d << 10;
 }
 
 /*
@@ -1227,13 +1237,13 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
         if (planned && s >= tpos) {
             uint32_t k = P->at[s - tpos], key = k == DS_PLAN_NONE ? 0 : P->step[k].key;
             uint32_t mine = plan_key(match_available, match_length, s - match_start);
-            int synced = key == mine, one_later = 0;
-            if (!synced && key == plan_key(1, 2, 0) && mine == plan_key(0, 2, 0)) {
-                /* Just after a match here, the plan in a run of literals:
-                 * this step's search is the plan's (both from length 2),
-                 * and the step is the plan's but for the literal it emits. */
-                synced = one_later = 1;
-            }
+            int synced = key == mine;
+            /* Just after a match here, the plan in a run of literals:
+             * this step's search is the plan's (both from length 2), and
+             * the step is the plan's but for the literal it emits.  (One
+             * test, not a chain of branches.) */
+            int one_later = !synced & (key == plan_key(1, 2, 0)) & (mine == plan_key(0, 2, 0));
+            synced |= one_later;
             if (synced) {
                 /* In step with the plan: take its steps up to the next one
                  * the source could change, and search that one from the
@@ -1283,21 +1293,18 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
                 match_length = found;
                 match_start = found_start;
                 found = 0;
-                if (match_length == 3 && s - match_start > 4096)
-                    match_length = 2;
+                match_length -= too_far(match_length, s - match_start);
             } else if (lookahead >= 3 && prev_length < c->lazy) {
                 match_length = longest_match_target(c, t, buf, s, s - tpos, lookahead, prev_length,
                                                     &match_start, F);
-                if (match_length == 3 && s - match_start > 4096)
-                    match_length = 2;
+                match_length -= too_far(match_length, s - match_start);
             }
         } else {
             uint32_t hh = lookahead >= 3 ? insert_pos(t, buf, s, logging) : 0;
             if (hh > st->base && prev_length < c->lazy && s - hh <= DS_MAX_DIST) {
                 match_length = longest_match(c, t->prev, buf, s, st->base, hh, lookahead,
                                              prev_length, &match_start);
-                if (match_length == 3 && s - match_start > 4096)
-                    match_length = 2;
+                match_length -= too_far(match_length, s - match_start);
             }
         }
         if (prev_length >= 3 && match_length <= prev_length) {
@@ -1750,8 +1757,7 @@ static void spec_slow(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t
                 ds_tables_undo_to(t, mark);
                 break;
             }
-            if (ml == 3 && s - ms > 4096)
-                ml = 2;
+            ml -= too_far(ml, s - ms);
         }
         if (prev_length >= 3 && ml <= prev_length) {
             uint32_t last = s + prev_length - 2;
@@ -1852,8 +1858,7 @@ static int plan_build(ds_target *T, const ds_cfg *c, const uint8_t *t) {
                 ps->idx = (uint16_t)R.idx;
                 P->chk[k] = T->hash[i] | 1u << 15 | gram_filter_bit(gram_for(ml), pad + i) << 16;
             }
-            if (ml == 3 && i - ms > 4096)
-                ml = 2;
+            ml -= too_far(ml, i - ms);
         }
         uint32_t sym = PLAN_NOSYM;
         if (prev_length >= 3 && ml <= prev_length) {
