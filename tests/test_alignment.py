@@ -115,8 +115,11 @@ def test_select_best_first_ties_by_index(corpus):
 
 def test_progress_callback_and_cancel(corpus):
     """An exception in the waiting thread cancels the workers cleanly."""
+    # About 2 s of work on two cores (1.2M pairs), so that the first
+    # progress poll (every 0.2 s) comes long before the end: with 40 targets
+    # the job once finished within one poll and nothing was left to cancel.
     sources = [corpus[i % 50] * 4 for i in range(3000)]
-    targets = corpus[100:140]
+    targets = corpus[100:500]
     zf = zipfit.ZipFit(targets, level=9, workers=2)
     seen = []
 
