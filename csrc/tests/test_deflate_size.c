@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <zlib.h>
 
+#include "../deflate_size.h"
 #include "../zf.h"
 
 static uint64_t rng_state = 88172645463325252ull;
@@ -450,6 +451,89 @@ int main(int argc, char **argv) {
             }
         }
         printf("size   %-7s %6ld cases ok\n", "runs", n_cases - before);
+    }
+    /* Trees with codes over 15 bits (zlib's repair) and many ties, built
+     * from literal counts alone: one block, one at a time and in batches
+     * of 1-4, against zlib's Huffman-only deflate of the same bytes (no
+     * matches, so the block's symbols are exactly those counts). */
+    {
+        long before = n_cases;
+        z_stream h;
+        memset(&h, 0, sizeof h);
+        if (deflateInit2(&h, 9, Z_DEFLATED, -15, 8, Z_HUFFMAN_ONLY) != Z_OK)
+            return 2;
+        if (zout_cap < 65536) {
+            zout = realloc(zout, 65536);
+            zout_cap = 65536;
+        }
+        for (int it = 0; it < 150 * scale; it++) {
+            int nb = 1 + (int)rndn(4);
+            ds_state st[4], *sp[4];
+            uint64_t want[4];
+            size_t nlen[4];
+            for (int b = 0; b < nb; b++) {
+                /* adjacent byte values: t of count 1 (ties, whose places in
+                 * the heap decide which get the longer codes, and so the
+                 * runs of equal lengths the header sends), then a chain
+                 * whose every count exceeds the sum of all but the last
+                 * one before it (Fibonacci-like): trees up to 20 deep */
+                int t = (int)rndn(40), sym0 = (int)rndn(150), j = 0;
+                uint32_t below = (uint32_t)t + 1, prev = 0; /* + end of block */
+                size_t n = 0;
+                for (int i = 0; i < t; i++)
+                    x[n++] = (uint8_t)(sym0 + j++);
+                for (;; j++) {
+                    uint32_t c = j == t ? below : j == t + 1 ? below : below - prev + 1;
+                    c += (uint32_t)rndn(2);
+                    if (n + c > 16000 || sym0 + j > 255)
+                        break;
+                    for (uint32_t r = 0; r < c; r++)
+                        x[n++] = (uint8_t)(sym0 + j);
+                    prev = c;
+                    below += c;
+                }
+                for (size_t i = n; i > 1; i--) { /* shuffle */
+                    size_t r = rndn(i);
+                    uint8_t c = x[i - 1];
+                    x[i - 1] = x[r];
+                    x[r] = c;
+                }
+                deflateReset(&h);
+                h.next_in = x;
+                h.avail_in = (uInt)n;
+                h.next_out = zout;
+                h.avail_out = (uInt)zout_cap;
+                if (deflate(&h, Z_FINISH) != Z_STREAM_END)
+                    return 2;
+                want[b] = h.total_out;
+                ds_state_init(&st[b]);
+                for (size_t i = 0; i < n; i++)
+                    st[b].f.lit[x[i]]++;
+                st[b].f.nsym = (uint32_t)n;
+                st[b].pend_len = (uint32_t)n;
+                st[b].pend_ok = 1;
+                st[b].pending = 1;
+                sp[b] = &st[b];
+                nlen[b] = n;
+            }
+            uint64_t one[4];
+            for (int b = 0; b < nb; b++)
+                one[b] = (ds_flush_block_bits(&st[b].f, st[b].pend_len, 1, 0) + 7) / 8;
+            ds_finish_pending(sp, nb);
+            for (int b = 0; b < nb; b++) {
+                n_cases++;
+                if (one[b] != want[b] || st[b].bits / 8 != want[b]) {
+                    n_fail++;
+                    printf("MISMATCH trees: %zu literals, batch of %d: zlib %llu, one %llu, "
+                           "batched %llu\n",
+                           nlen[b], nb, (unsigned long long)want[b], (unsigned long long)one[b],
+                           (unsigned long long)(st[b].bits / 8));
+                    goto out;
+                }
+            }
+        }
+        deflateEnd(&h);
+        printf("size   %-7s %6ld cases ok\n", "trees", n_cases - before);
     }
 
     /* 2. pairs: row_begin + pair vs deflate of the concatenation */
