@@ -64,8 +64,11 @@ static inline unsigned dist_code(unsigned dist) {
 
 /*
  * One Huffman tree as zlib builds it; only lengths and costs are kept.
- * Heap entries are packed as freq << 16 | depth << 10 | node, so zlib's
- * order "freq, then depth, ties count as smaller" is (a >> 10) <= (b >> 10).
+ * Heap entries are packed as freq << 17 | depth << 11 | 1 << 10 | node:
+ * zlib's order "freq, then depth, ties count as smaller" compares the bits
+ * from 11 up (the key), and since every entry has bit 10 set, "key(a) <=
+ * key(b)" is the one comparison (a & ~LOW_MASK) < b, with nothing to
+ * compute on b.
  * A block has at most 16384 symbols, so freq < 2^15 and a Huffman tree of
  * that weight is less than 32 levels deep.
  */
@@ -76,32 +79,34 @@ typedef struct tree_work {
     uint32_t heap[HEAP_SIZE + 1];  /* the heap, 1-based; INF-padded in lockstep */
     uint32_t order[HEAP_SIZE];     /* popped entries, zlib's heap[heap_max..] */
     int heap_len, max_code;
-    int elems; /* leaves' symbol range; internal nodes are numbered from it */
+    int elems;    /* leaves' symbol range; internal nodes are numbered from it */
+    int order_ok; /* order[] was written (tree_merge; tree_merge4 skips it) */
 } tree_work;
 
 enum { KIND_LIT, KIND_DIST, KIND_BL };
 
 #define NODE_BITS 10
 #define DEPTH_BITS 6
-#define PACK(f, d, n) (((uint32_t)(f) << (DEPTH_BITS + NODE_BITS)) | ((uint32_t)(d) << NODE_BITS) | (uint32_t)(n))
+#define KEY_SHIFT (NODE_BITS + 1)
+#define LOW_MASK ((1u << KEY_SHIFT) - 1)
+#define PACK(f, d, n)                                                                      \
+    (((uint32_t)(f) << (DEPTH_BITS + KEY_SHIFT)) | ((uint32_t)(d) << KEY_SHIFT) |          \
+     (1u << NODE_BITS) | (uint32_t)(n))
 #define P_NODE(v) ((int)((v) & ((1u << NODE_BITS) - 1)))
-#define P_DEPTH(v) (((v) >> NODE_BITS) & ((1u << DEPTH_BITS) - 1))
-#define P_FREQ(v) ((v) >> (DEPTH_BITS + NODE_BITS))
-#define P_KEY(v) ((v) >> NODE_BITS)
-/* Above every entry (a block's weight is < 2^16), and (HEAP_INF | NODE_MASK)
- * + 1 does not wrap, which sift_level's "a <= b | NODE_MASK" as
- * "a < (b | NODE_MASK) + 1" needs. */
+#define P_DEPTH(v) (((v) >> KEY_SHIFT) & ((1u << DEPTH_BITS) - 1))
+#define P_FREQ(v) ((v) >> (DEPTH_BITS + KEY_SHIFT))
+/* key(a) <= key(b), for entries or HEAP_INF */
+#define KEY_LE(a, b) (((a) & ~LOW_MASK) < (b))
+/* Above every entry (a block's weight is < 2^15); KEY_LE(entry, HEAP_INF). */
 #define HEAP_INF 0xfffff800u
 
 /*
  * zlib's pqdownheap: ties count as smaller, right child only if smaller.
- * With entries packed key << NODE_BITS | node, "key(a) <= key(b)" is
- * a <= (b | NODE_MASK).  The child is picked with masks (that comparison
- * is a coin flip), the loop exit stays a branch: measured on real block
- * frequencies, this beat both the all-branch and the all-select loops.
+ * The child is picked with masks (that comparison is a coin flip), the
+ * loop exit stays a branch: measured on real block frequencies, this beat
+ * both the all-branch and the all-select loops.
  * heap[j + 1] may be read one past heap_len; it is never used then.
  */
-#define NODE_MASK ((1u << NODE_BITS) - 1)
 static inline void sift_down(uint32_t *heap, int heap_len, int k) {
     uint32_t v = heap[k];
     for (;;) {
@@ -109,11 +114,11 @@ static inline void sift_down(uint32_t *heap, int heap_len, int k) {
         if (j > heap_len)
             break;
         uint32_t c = heap[j], r = heap[j + 1];
-        uint32_t right = (uint32_t)(j < heap_len) & (uint32_t)(r <= (c | NODE_MASK));
+        uint32_t right = (uint32_t)(j < heap_len) & (uint32_t)KEY_LE(r, c);
         uint32_t sel = 0u - right;
         c = (r & sel) | (c & ~sel);
         j += (int)right;
-        if (v <= (c | NODE_MASK))
+        if (KEY_LE(v, c))
             break;
         heap[k] = c;
         k = j;
@@ -121,49 +126,48 @@ static inline void sift_down(uint32_t *heap, int heap_len, int k) {
     heap[k] = v;
 }
 
-/* With a <= b: *x1 = x2 and *y1 = y2 (else both kept), with masks (the
+#if !DS_X86
+/* With a < b: *x1 = x2 and *y1 = y2 (else both kept), with masks (the
  * comparison is a coin flip: a branch would mispredict half the time). */
-static inline __attribute__((always_inline)) void move_le(uint32_t a, uint32_t b, uint32_t *x1,
+static inline __attribute__((always_inline)) void move_lt(uint32_t a, uint32_t b, uint32_t *x1,
                                                           uint32_t x2, uint32_t *y1,
                                                           uint32_t y2) {
-    uint32_t m = 0u - (uint32_t)(a <= b);
+    uint32_t m = 0u - (uint32_t)(a < b);
     *x1 = (x2 & m) | (*x1 & ~m);
     *y1 = (y2 & m) | (*y1 & ~m);
 }
+#endif
 
 /*
  * One level of sift_down without a branch, for heaps whose unused slots
  * hold HEAP_INF: move v's hole at *k one level down if a child is smaller,
  * else (re)write v at *k.  Once v has stopped it stays stopped, so a fixed
- * number of levels (the heap's depth) does what sift_down does.
+ * number of levels (the heap's depth) does what sift_down does.  vkey is
+ * v & ~LOW_MASK.
  */
 static inline __attribute__((always_inline)) void sift_level(uint32_t *heap, uint32_t v,
-                                                             uint32_t *k) {
-#if DS_X86
-    /* "a <= b | NODE_MASK" is "a < (b | NODE_MASK) + 1": the carry flag,
-     * which also adds the right child's offset to j (adc) */
+                                                             uint32_t vkey, uint32_t *k) {
     uint64_t j = (uint64_t)*k << 1;
-    uint32_t ch = heap[j], r = heap[j + 1], lim = (ch | NODE_MASK) + 1;
-    __asm__("cmpl %[lim], %[r]\n\tcmovbl %[r], %[ch]\n\tadcq $0, %[j]"
+    uint32_t ch = heap[j], r = heap[j + 1], rkey = r & ~LOW_MASK;
+#if DS_X86
+    /* the carry flag (KEY_LE) also adds the right child's offset to j */
+    __asm__("cmpl %[ch], %[rkey]\n\tcmovbl %[r], %[ch]\n\tadcq $0, %[j]"
             : [ch] "+r"(ch), [j] "+r"(j)
-            : [r] "r"(r), [lim] "r"(lim)
+            : [r] "r"(r), [rkey] "r"(rkey)
             : "cc");
     uint32_t put = ch, kk = (uint32_t)j;
-    lim = (ch | NODE_MASK) + 1;
-    __asm__("cmpl %[lim], %[v]\n\tcmovbl %[v], %[put]\n\tcmovbl %[k], %[kk]"
+    __asm__("cmpl %[ch], %[vkey]\n\tcmovbl %[v], %[put]\n\tcmovbl %[k], %[kk]"
             : [put] "+r"(put), [kk] "+r"(kk)
-            : [v] "r"(v), [lim] "r"(lim), [k] "r"(*k)
+            : [v] "r"(v), [vkey] "r"(vkey), [ch] "r"(ch), [k] "r"(*k)
             : "cc");
-    heap[*k] = put;
-    *k = kk;
 #else
-    uint32_t j = *k << 1, ch = heap[j], r = heap[j + 1];
-    move_le(r, ch | NODE_MASK, &ch, r, &j, j + 1); /* the smaller child, ties to the right */
-    uint32_t put = ch, kk = j;
-    move_le(v, ch | NODE_MASK, &put, v, &kk, *k); /* v stops here */
+    uint32_t jj = (uint32_t)j;
+    move_lt(rkey, ch, &ch, r, &jj, jj + 1); /* the smaller child, ties to the right */
+    uint32_t put = ch, kk = jj;
+    move_lt(vkey, ch, &put, v, &kk, *k); /* v stops here */
+#endif
     heap[*k] = put;
     *k = kk;
-#endif
 }
 
 /* Sift v[i] down from k[i] in heap h[i] for four lanes, `depth` levels,
@@ -172,10 +176,10 @@ static inline __attribute__((always_inline)) void sift_level(uint32_t *heap, uin
 #define SIFT4(h, v, k, depth)                                                              \
     do {                                                                                   \
         for (int l_ = 0; l_ < (depth); l_++) {                                             \
-            sift_level((h)[0], (v)[0], &(k)[0]);                                           \
-            sift_level((h)[1], (v)[1], &(k)[1]);                                           \
-            sift_level((h)[2], (v)[2], &(k)[2]);                                           \
-            sift_level((h)[3], (v)[3], &(k)[3]);                                           \
+            sift_level((h)[0], (v)[0], (v)[0] & ~LOW_MASK, &(k)[0]);                       \
+            sift_level((h)[1], (v)[1], (v)[1] & ~LOW_MASK, &(k)[1]);                       \
+            sift_level((h)[2], (v)[2], (v)[2] & ~LOW_MASK, &(k)[2]);                       \
+            sift_level((h)[3], (v)[3], (v)[3] & ~LOW_MASK, &(k)[3]);                       \
         }                                                                                  \
         for (int i_ = 0; i_ < 4; i_++)                                                     \
             (h)[i_][(k)[i_]] = (v)[i_];                                                    \
@@ -315,22 +319,24 @@ static void tree_merge(tree_work *w, int elems) {
         sift_down(heap, heap_len, 1);
     } while (heap_len >= 2);
     order[--heap_max] = heap[1];
+    w->order_ok = 1;
 }
 
 /*
  * Four independent heaps in lockstep: each sift runs the deepest lane's
  * depth in branch-free levels (sift_level), so the four dependency chains
  * overlap instead of each sift waiting on its loads and mispredicted exit.
- * Every lane does exactly what tree_merge does; a lane that is finished
+ * Every lane does exactly what tree_merge does, but for the pop order
+ * (w->order), which only the rare too-long-code repair needs: tree_lengths
+ * merges that tree again with tree_merge then.  A lane that is finished
  * (or absent, n < 4) sifts a dummy heap.
  */
 static void tree_merge4(tree_work *const *w, int n, int elems) {
     uint32_t dummy[4] = {0, HEAP_INF, HEAP_INF, HEAP_INF};
     uint32_t *h[4], v[4], nn[4] = {0}, k[4];
-    int len[4], hmax[4], node[4], live = 0;
+    int len[4], node[4], live = 0;
     for (int i = 0; i < 4; i++) {
         len[i] = i < n ? w[i]->heap_len : 0;
-        hmax[i] = HEAP_SIZE;
         node[i] = elems;
         if (i < n) {
             for (int q = len[i] + 1; q <= 2 * len[i] + 1; q++)
@@ -383,9 +389,6 @@ static void tree_merge4(tree_work *const *w, int n, int elems) {
             if (h[i] == dummy)
                 continue;
             uint32_t a = nn[i], m = h[i][1];
-            uint32_t *order = w[i]->order;
-            order[--hmax[i]] = a;
-            order[--hmax[i]] = m;
             unsigned da = P_DEPTH(a), dm = P_DEPTH(m);
             w[i]->dad[P_NODE(a)] = w[i]->dad[P_NODE(m)] = (uint16_t)node[i];
             v[i] = PACK(P_FREQ(a) + P_FREQ(m), (da >= dm ? da : dm) + 1, node[i]);
@@ -393,15 +396,11 @@ static void tree_merge4(tree_work *const *w, int n, int elems) {
         }
         SIFT4(h, v, k, depth);
         live = 0;
-        for (int i = 0; i < 4; i++) {
-            if (h[i] == dummy)
-                continue;
-            if (len[i] >= 2)
-                live++;
-            else
-                w[i]->order[--hmax[i]] = h[i][1];
-        }
+        for (int i = 0; i < 4; i++)
+            live += h[i] != dummy && len[i] >= 2;
     }
+    for (int i = 0; i < n; i++)
+        w[i]->order_ok = 0;
 }
 
 static void tree_lengths_clamped(tree_work *w, int maxlen, int64_t *opt);
@@ -419,6 +418,15 @@ static void tree_lengths(tree_work *w, int maxlen, int64_t *opt) {
         deepest = d > deepest ? d : deepest;
     }
     if (deepest + 1 > maxlen) { /* some code is too long: zlib's repair */
+        if (!w->order_ok) {
+            /* it needs the pop order: merge again, one heap (tree_init's
+             * heap; with a code too long there were no codes to add) */
+            int hl = 0;
+            for (int n = 0; n <= w->max_code; n++)
+                if (w->freq[n])
+                    w->heap[++hl] = PACK(w->freq[n], 0, n);
+            tree_merge(w, w->elems);
+        }
         tree_lengths_clamped(w, maxlen, opt);
         return;
     }
