@@ -788,6 +788,23 @@ static inline __attribute__((always_inline)) int try_candidate(
     return 0;
 }
 
+/* A search's limits, as zlib's longest_match sets them: the chain budget
+ * (a quarter of it after a match of `good` or more), and nice and the
+ * longest length, both at most the lookahead. */
+typedef struct search_limits {
+    uint32_t chain, nice, maxlen;
+} search_limits;
+
+static inline search_limits limits_for(const ds_cfg *c, uint32_t prev_length,
+                                       uint32_t lookahead) {
+    search_limits L = {c->chain, c->nice, lookahead < 258 ? lookahead : 258};
+    if (prev_length >= c->good)
+        L.chain >>= 2;
+    if (L.nice > lookahead)
+        L.nice = lookahead;
+    return L;
+}
+
 /*
  * zlib's longest_match: candidates from cur down the chain; returns the
  * best length (at most lookahead) and updates *match_start on improvement.
@@ -795,13 +812,9 @@ static inline __attribute__((always_inline)) int try_candidate(
 static inline uint32_t longest_match(const ds_cfg *c, const uint32_t *prev, const uint8_t *buf,
                                      uint32_t s, uint32_t base, uint32_t cur, uint32_t lookahead,
                                      uint32_t prev_length, uint32_t *match_start) {
-    uint32_t chain = c->chain, best = prev_length, nice = c->nice;
-    if (prev_length >= c->good)
-        chain >>= 2;
-    if (nice > lookahead)
-        nice = lookahead;
+    search_limits L = limits_for(c, prev_length, lookahead);
+    uint32_t chain = L.chain, best = prev_length, nice = L.nice, maxlen = L.maxlen;
     uint32_t limit = s - base > DS_MAX_DIST ? s - DS_MAX_DIST : base;
-    uint32_t maxlen = lookahead < 258 ? lookahead : 258;
     const uint8_t *scan = buf + s;
     if (best < maxlen) {
         do {
@@ -1072,13 +1085,9 @@ typedef struct search_rest {
 static inline __attribute__((always_inline)) uint32_t target_part(
     const ds_cfg *c, const ds_target *T, const ds_tpos *tps, uint32_t tpos, uint32_t i,
     uint32_t lookahead, uint32_t prev_length, uint32_t *match_start, search_rest *R) {
-    uint32_t chain = c->chain, best = prev_length, nice = c->nice;
+    search_limits L = limits_for(c, prev_length, lookahead);
+    uint32_t chain = L.chain, best = prev_length, nice = L.nice, maxlen = L.maxlen;
     R->more = 0;
-    if (prev_length >= c->good)
-        chain >>= 2;
-    if (nice > lookahead)
-        nice = lookahead;
-    uint32_t maxlen = lookahead < 258 ? lookahead : 258;
     if (best >= maxlen)
         return best <= lookahead ? best : lookahead;
     const ds_tpos *tp = tps ? &tps[i] : NULL;
@@ -1190,13 +1199,10 @@ static inline __attribute__((always_inline)) uint32_t plan_search(
     const ds_plan *P, uint32_t k, uint32_t *found_start, const fast_ctx *F) {
     const ds_pstep *ps = &P->step[k];
     uint32_t s = tpos + ps->pos, lookahead = n - s, prev_length = (ps->key >> 1) & 511;
-    uint32_t best = ps->best, chain = c->chain, nice = c->nice;
-    if (prev_length >= c->good)
-        chain >>= 2;
-    if (nice > lookahead)
-        nice = lookahead;
-    uint32_t len = source_search(t, buf, s, P->chk[k] & 0x7fff, ps->idx, chain, nice,
-                                 lookahead < 258 ? lookahead : 258, best, found_start, F);
+    uint32_t best = ps->best;
+    search_limits L = limits_for(c, prev_length, lookahead);
+    uint32_t len = source_search(t, buf, s, P->chk[k] & 0x7fff, ps->idx, L.chain, L.nice,
+                                 L.maxlen, best, found_start, F);
     return len > best ? len : 0;
 }
 
