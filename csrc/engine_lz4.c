@@ -85,6 +85,14 @@ static int lpair(void *ctx, const void *tstate, const uint8_t *t, size_t n, uint
     return rc_of(lzs_pair(ctx, t, n, tstate, out));
 }
 
+/* A pair reads its target's hashes and trace: blocks of targets whose
+ * traces fit in L2 beat streaming all of them once per source. */
+static size_t ltarget_bytes(const void *state) {
+    const lzs_target *tg = state;
+    return tg ? lzs_trace_bytes(tg) + tg->tr.m * sizeof *tg->hash : 0;
+}
+
 const zf_engine zf_engine_lz4 = {
     "lz4", lctx_new, lctx_free, ltarget_new, ltarget_free, lsize, lrow, lpair, NULL,
+    ltarget_bytes,
 };

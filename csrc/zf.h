@@ -67,6 +67,11 @@ typedef struct zf_span {
  *               at once, out[k] for ts[k]; same results, possibly faster.
  *               On an error the loop redoes the batch with pair() to find
  *               which target failed.
+ *   target_bytes optional (may be NULL): bytes of a target's state that a
+ *               pair reads.  When set, a tile's columns are taken in blocks
+ *               of at most ZF_COL_BLOCK_BYTES of it, each block against
+ *               every row of the tile (row_begin once per row and block),
+ *               so that the block's states stay in the core's cache.
  */
 typedef struct zf_engine {
     const char *name;
@@ -79,9 +84,11 @@ typedef struct zf_engine {
     int (*pair)(void *ctx, const void *tstate, const uint8_t *t, size_t n, uint64_t *out);
     int (*pairs)(void *ctx, const void *const *tstates, const zf_span *ts, size_t n,
                  uint64_t *out);
+    size_t (*target_bytes)(const void *state);
 } zf_engine;
 
 #define ZF_BATCH 4
+#define ZF_COL_BLOCK_BYTES ((size_t)640 << 10)
 
 /* Engines compiled into this build. */
 extern const zf_engine zf_engine_zlib;    /* system zlib, one reused stream per thread */

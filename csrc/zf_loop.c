@@ -2,7 +2,8 @@
  * zf_loop.c - the pair loops, shared by every engine.
  *
  * Workers pull tiles from a shared counter.  Within a tile a source row is
- * laid down once (row_begin) and then paired with each target column.  The
+ * laid down once (row_begin) and then paired with each target column (or,
+ * for engines with large target states, once per block of columns).  The
  * first error wins; the others see it and stop.  Cancellation is polled
  * between texts, so a Ctrl-C stops the job within one compression.
  */
@@ -82,7 +83,20 @@ static void store_ncd(zf_job *job, size_t i, size_t j, uint64_t cxy) {
         job->out_pair_sizes[k] = cxy;
 }
 
-static int run_tile(zf_job *job, void *ctx, const zf_tile *t) {
+/* End of the column block starting at c0 (see zf_engine.target_bytes). */
+static size_t col_block_end(const zf_job *job, size_t c0, size_t c1) {
+    const zf_engine *e = job->engine;
+    if (!e->target_bytes || !job->col_states)
+        return c1;
+    size_t j = c0, bytes = 0;
+    do
+        bytes += e->target_bytes(job->col_states[j++]);
+    while (j < c1 && bytes + e->target_bytes(job->col_states[j]) <= ZF_COL_BLOCK_BYTES);
+    return j;
+}
+
+/* Rows [r0, r1) against columns [c0, c1), row by row. */
+static int run_block(zf_job *job, void *ctx, const zf_tile *t) {
     const zf_engine *e = job->engine;
     for (size_t i = t->r0; i < t->r1; i++) {
         if (job_stopped(job))
@@ -134,6 +148,19 @@ static int run_tile(zf_job *job, void *ctx, const zf_tile *t) {
             j += nb;
         }
         __atomic_add_fetch(&job->done_pairs, t->c1 - t->c0, __ATOMIC_RELAXED);
+    }
+    return ZF_OK;
+}
+
+static int run_tile(zf_job *job, void *ctx, const zf_tile *t) {
+    if (job->kind == ZF_JOB_SIZES)
+        return run_block(job, ctx, t);
+    for (size_t c0 = t->c0; c0 < t->c1;) {
+        zf_tile b = {t->r0, t->r1, c0, col_block_end(job, c0, t->c1)};
+        int rc = run_block(job, ctx, &b);
+        if (rc != ZF_OK)
+            return rc;
+        c0 = b.c1;
     }
     return ZF_OK;
 }
