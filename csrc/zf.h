@@ -71,7 +71,9 @@ typedef struct zf_span {
  *               pair reads.  When set, a tile's columns are taken in blocks
  *               of at most ZF_COL_BLOCK_BYTES of it, each block against
  *               every row of the tile (row_begin once per row and block),
- *               so that the block's states stay in the core's cache.
+ *               so that the block's states stay in the core's cache.  Rows
+ *               longer than ZF_COL_BLOCK_MAX_ROW bytes, whose row_begin
+ *               costs more than that saves, take all columns at once.
  */
 typedef struct zf_engine {
     const char *name;
@@ -88,7 +90,11 @@ typedef struct zf_engine {
 } zf_engine;
 
 #define ZF_BATCH 4
+/* Measured with the lz4 engine (HumanEval targets, 2 cores): blocks of
+ * 512 KiB-1 MiB of traces gave the same speed; blocking paid for sources
+ * up to 2-4 KB and cost for longer ones (benchmarks/README.md). */
 #define ZF_COL_BLOCK_BYTES ((size_t)640 << 10)
+#define ZF_COL_BLOCK_MAX_ROW 2048
 
 /* Engines compiled into this build. */
 extern const zf_engine zf_engine_zlib;    /* system zlib, one reused stream per thread */

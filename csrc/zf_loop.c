@@ -153,14 +153,29 @@ static int run_block(zf_job *job, void *ctx, const zf_tile *t) {
 }
 
 static int run_tile(zf_job *job, void *ctx, const zf_tile *t) {
-    if (job->kind == ZF_JOB_SIZES)
+    if (job->kind == ZF_JOB_SIZES || col_block_end(job, t->c0, t->c1) == t->c1)
         return run_block(job, ctx, t);
-    for (size_t c0 = t->c0; c0 < t->c1;) {
-        zf_tile b = {t->r0, t->r1, c0, col_block_end(job, c0, t->c1)};
-        int rc = run_block(job, ctx, &b);
+    /* Long rows take all columns at once: laying such a row down again for
+     * each block costs more than the cache saves. */
+    for (size_t i = t->r0; i < t->r1; i++) {
+        if (job->rows[i].len <= ZF_COL_BLOCK_MAX_ROW)
+            continue;
+        zf_tile r = {i, i + 1, t->c0, t->c1};
+        int rc = run_block(job, ctx, &r);
         if (rc != ZF_OK)
             return rc;
-        c0 = b.c1;
+    }
+    for (size_t c0 = t->c0; c0 < t->c1;) {
+        size_t c1 = col_block_end(job, c0, t->c1);
+        for (size_t i = t->r0; i < t->r1; i++) {
+            if (job->rows[i].len > ZF_COL_BLOCK_MAX_ROW)
+                continue;
+            zf_tile b = {i, i + 1, c0, c1};
+            int rc = run_block(job, ctx, &b);
+            if (rc != ZF_OK)
+                return rc;
+        }
+        c0 = c1;
     }
     return ZF_OK;
 }

@@ -217,12 +217,14 @@ def test_pairs_where_the_target_alone_would_stop_catching_up_at_its_start():
 
 def test_pairs_over_several_column_blocks(corpus):
     """Targets whose states add up to more than one column block (640 KiB:
-    each 6 KB target's trace takes at least 36 KB), so every row is paired
-    block by block; every pair and the thread count must not matter."""
+    each 6 KB target's trace takes at least 36 KB), so short rows are paired
+    block by block and long ones (over 2 KB) with all columns at once; every
+    pair must be right whatever the path and the thread count."""
     text = "\n\n".join(corpus).encode()
     cols = [text[i * 6_000:(i + 1) * 6_000] for i in range(24)]
     cols[5] = b""
     rows = [t.encode() for t in corpus[200:216]] + [b"", cols[3][:700]]
+    rows[3:3] = [text[200_000:203_000], cols[7][:2_049], cols[8][:2_048]]
     ref = [[ref_size(a + b) for b in cols] for a in rows]
     assert c_pair_sizes(rows, cols).tolist() == ref
     assert c_pair_sizes(rows, cols, workers=2).tolist() == ref
