@@ -92,7 +92,7 @@ typedef struct zf_engine {
 #define ZF_BATCH 4
 /* Measured with the lz4 engine (HumanEval targets, 2 cores): blocks of
  * 512 KiB-1 MiB of traces gave the same speed; blocking paid for sources
- * up to 2-4 KB and cost for longer ones (benchmarks/README.md). */
+ * up to 2-4 KB and cost for longer ones (docs/lz4-engine.md). */
 #define ZF_COL_BLOCK_BYTES ((size_t)640 << 10)
 #define ZF_COL_BLOCK_MAX_ROW 2048
 
