@@ -198,6 +198,7 @@ probe:
             rec->nev++;
     }
     /* catch up backwards; the lower limit is the start of the input */
+catch_up:
     while (ip > anchor && cand > 0 && b[ip - 1] == b[cand - 1]) {
         ip--;
         cand--;
@@ -248,10 +249,11 @@ after:
         int32_t k0 = tr->ck[ip - X];
         const lzs_event *e = &tr->ev[k0];
         uint32_t off = out - tr->st[k0].out;
+        uint32_t v, hit;
         for (;; e++) {
             T16[e->pre_h] = (uint16_t)(X + e->pos - 2);
-            uint32_t v = T16[e->h];
-            uint32_t hit = rd32(b + v) == e->v4;
+            v = T16[e->h];
+            hit = rd32(b + v) == e->v4;
             /* branch-free: whether a lookup matches is what mispredicts;
              * the end (hit 3) and no-replay (2) events never agree */
             uint32_t bad = (hit ^ e->hit) | (hit & (v != X + e->cand));
@@ -264,17 +266,33 @@ after:
             *res = st->out + off;
             goto done;
         }
-        /* diverged: resume the parse in the state before event e */
+        /* diverged: resume the parse in the state before event e, or just
+         * after its lookup when that found a match here (hit 2 aside, a
+         * match is what differs), which the parse would find again */
         anchor = X + st->anchor;
         out = st->out + off;
+        ip = X + e->pos;
         if (st->phase == LZS_AFTER) {
-            ip = X + e->pos;
+            if (hit) {
+                T16[e->h] = (uint16_t)ip;
+                cand = v;
+                out += 1;
+                goto match;
+            }
             noreplay = ip;
             goto after;
         }
-        fwd = X + e->pos;
+        fwd = ip;
         step = st->step;
         nb = st->nb;
+        if (hit && e->hit != 2) {
+            T16[e->h] = (uint16_t)ip;
+            cand = v;
+            fwd += step;
+            step = nb >> 6;
+            nb++;
+            goto catch_up;
+        }
         fh = HASH(fwd);
         goto probe;
     }
