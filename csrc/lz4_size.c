@@ -266,9 +266,9 @@ after:
             *res = st->out + off;
             goto done;
         }
-        /* diverged: resume the parse in the state before event e, or just
-         * after its lookup when that found a match here (hit 2 aside, a
-         * match is what differs), which the parse would find again */
+        /* diverged: resume the parse in the state before event e or, when
+         * e's lookup found a match here (the usual difference), at that
+         * match: the parse would make the same lookup and find it again */
         anchor = X + st->anchor;
         out = st->out + off;
         ip = X + e->pos;
@@ -282,17 +282,14 @@ after:
             noreplay = ip;
             goto after;
         }
+        if (hit) { /* (a match restarts the search: no probe state needed) */
+            T16[e->h] = (uint16_t)ip;
+            cand = v;
+            goto catch_up;
+        }
         fwd = ip;
         step = st->step;
         nb = st->nb;
-        if (hit && e->hit != 2) {
-            T16[e->h] = (uint16_t)ip;
-            cand = v;
-            fwd += step;
-            step = nb >> 6;
-            nb++;
-            goto catch_up;
-        }
         fh = HASH(fwd);
         goto probe;
     }
