@@ -6,7 +6,9 @@
  *           then lzs_pair with each target's hashes and recorded parse;
  *   parse   the same pairs with the traces dropped: every pair parses its
  *           target for real from the source's pause (the engine's fallback,
- *           and the oracle every replayed size is checked against here).
+ *           and the oracle every replayed size is checked against here);
+ *   alone   for scale: the frame length of each target alone (lzs_size on
+ *           a zeroed table), once per pair.
  * Column blocks hold at most ZF_COL_BLOCK_BYTES of traces, as in the pair
  * loop (csrc/zf_loop.c).  The run exits 1 if any replayed size differs.
  * python-lz4 itself is the oracle of the Python tests and
@@ -96,6 +98,19 @@ static double run_pairs(lzs_sizer *s, const text *S, size_t ns, const text *T, s
     return now() - t0;
 }
 
+/* lzs_size of every target once per source, as many sizes as pairs. */
+static double run_alone(lzs_sizer *s, size_t ns, const text *T, size_t nt, uint64_t *sink) {
+    double t0 = now();
+    for (size_t i = 0; i < ns; i++)
+        for (size_t j = 0; j < nt; j++) {
+            uint64_t c;
+            if (lzs_size(s, T[j].p, T[j].n, &c) != 0)
+                exit(3);
+            *sink += c;
+        }
+    return now() - t0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: %s SOURCES TARGETS [runs] [level]\n", argv[0]);
@@ -132,6 +147,8 @@ int main(int argc, char **argv) {
     size_t np = ns * nt;
     uint64_t *a = malloc(np * sizeof *a), *b = malloc(np * sizeof *b);
     double *tr_t = malloc(runs * sizeof *tr_t), *pl_t = malloc(runs * sizeof *pl_t);
+    double *al_t = malloc(runs * sizeof *al_t);
+    uint64_t sink = 0;
     printf("lz4 level %d: %zu sources (mean %.0f B) x %zu targets (mean %.0f B) = %zu pairs; "
            "traces %.1f KiB (built in %.1f ms)\n",
            level, ns, ns ? (double)sbytes / ns : 0, nt, nt ? (double)tbytes / nt : 0, np,
@@ -140,14 +157,18 @@ int main(int argc, char **argv) {
     for (int r = 0; r < runs; r++) {
         pl_t[r] = run_pairs(&s, S, ns, T, nt, pl, b) * 1e6 / np;
         tr_t[r] = run_pairs(&s, S, ns, T, nt, tr, a) * 1e6 / np;
+        al_t[r] = run_alone(&s, ns, T, nt, &sink) * 1e6 / np;
         for (size_t k = 0; k < np; k++)
             bad += a[k] != b[k];
-        printf("  run %d: parse %.3f us/pair, replay %.3f us/pair\n", r + 1, pl_t[r], tr_t[r]);
+        printf("  run %d: parse %.3f us/pair, replay %.3f us/pair, target alone %.3f us\n",
+               r + 1, pl_t[r], tr_t[r], al_t[r]);
     }
-    double mp = median(pl_t, runs), mr = median(tr_t, runs);
-    printf("median: parse %.3f us/pair, replay %.3f us/pair, replay speed-up %.2fx; "
-           "mismatches %zu of %zu\n",
-           mp, mr, mp / mr, bad, np * (size_t)runs);
+    double mp = median(pl_t, runs), mr = median(tr_t, runs), ma = median(al_t, runs);
+    printf("median: parse %.3f us/pair, replay %.3f us/pair, target alone %.3f us; "
+           "replay speed-up %.2fx, replay / target alone %.2f; mismatches %zu of %zu\n",
+           mp, mr, ma, mp / mr, mr / ma, bad, np * (size_t)runs);
+    if (sink == 0)
+        printf("(no sizes)\n");
     lzs_free(&s);
     return bad ? 1 : 0;
 }
