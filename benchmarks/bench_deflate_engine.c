@@ -28,6 +28,7 @@
 #include <zlib.h>
 
 #include "../csrc/zf.h"
+#include "bench_time.h"
 
 extern const zf_engine zf_engine_deflate;
 
@@ -41,12 +42,6 @@ static uint64_t rnd(void) {
     rs ^= rs >> 7;
     rs ^= rs << 17;
     return rs;
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 static char *read_file(const char *path, size_t *n) {
@@ -132,17 +127,6 @@ static size_t functions(const char *s, size_t n, text *out, size_t max) {
         i = j - 1;
     }
     return got;
-}
-
-/* Median of v[0..n) (sorts v). */
-static double median(double *v, int n) {
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            double t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* The baseline: every concatenation compressed from scratch with one

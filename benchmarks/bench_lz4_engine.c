@@ -28,6 +28,7 @@
 
 #include "../csrc/lz4_size.h"
 #include "../csrc/zf.h"
+#include "bench_time.h"
 
 typedef struct text {
     uint8_t *p;
@@ -64,22 +65,6 @@ static text *load(const char *path, size_t *count) {
     fclose(f);
     *count = n;
     return t;
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* All pairs, targets in column blocks; sizes into out[i * nt + j]. */

@@ -36,21 +36,12 @@ int main(void) {
 #else
 #include <immintrin.h>
 
+#include "bench_time.h"
+
 #define LANES 16
 #define MAXG 4
 #define LANE_BUF 4096u  /* bytes of x ⊕ y per lane */
 #define SLOTS 8192u     /* LZ4's single-block table */
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 typedef struct arena {
     uint8_t *buf;   /* MAXG * LANES buffers of LANE_BUF bytes */
@@ -132,8 +123,7 @@ int main(void) {
                 t[r] = G == 1   ? probe(&a, steps, 1, scatter, &hits)
                        : G == 2 ? probe(&a, steps, 2, scatter, &hits)
                                 : probe(&a, steps, 4, scatter, &hits);
-            qsort(t, 5, sizeof *t, cmp_double);
-            double ns = t[2] / ((double)steps * LANES * G) * 1e9;
+            double ns = median(t, 5) / ((double)steps * LANES * G) * 1e9;
             printf("  groups %d, %s: %.2f ns (%.1f cycles)\n", G,
                    scatter ? "with the scatter   " : "without the scatter", ns, ns * 2.6);
         }
