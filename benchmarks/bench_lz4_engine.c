@@ -113,6 +113,10 @@ int main(int argc, char **argv) {
         return 2;
     }
     lzs_target **tr = malloc(nt * sizeof *tr), **pl = malloc(nt * sizeof *pl);
+    if (!tr || !pl) {
+        fprintf(stderr, "out of memory\n");
+        return 3;
+    }
     size_t sbytes = 0, tbytes = 0, trace = 0;
     for (size_t i = 0; i < ns; i++)
         sbytes += S[i].n;
@@ -136,6 +140,10 @@ int main(int argc, char **argv) {
     uint64_t *a = malloc(np * sizeof *a), *b = malloc(np * sizeof *b);
     double *tr_t = malloc(runs * sizeof *tr_t), *pl_t = malloc(runs * sizeof *pl_t);
     double *al_t = malloc(runs * sizeof *al_t);
+    if (!a || !b || !tr_t || !pl_t || !al_t) {
+        fprintf(stderr, "out of memory\n");
+        return 3;
+    }
     printf("lz4 level %d: %zu sources (mean %.0f B) x %zu targets (mean %.0f B) = %zu pairs; "
            "traces %.1f KiB (built in %.1f ms)\n",
            level, ns, ns ? (double)sbytes / ns : 0, nt, nt ? (double)tbytes / nt : 0, np,
