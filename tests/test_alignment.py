@@ -128,7 +128,7 @@ def test_progress_callback_and_cancel(corpus):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        zf._scorer.ncd(sources, progress=progress)
+        zf.scorer.ncd(sources, progress=progress)
     assert seen and seen[0] < len(sources) * len(targets)
     # the scorer is still usable afterwards
     assert zf.score(sources[:3]).shape == (3,)

@@ -10,7 +10,8 @@ from zipfit import _core, reference
 
 def test_public_surface_is_pinned():
     assert sorted(zipfit.__all__) == sorted([
-        "Selection", "Text", "ZipFit", "ZipFitWarning", "alignment", "cdist",
+        "Selection", "Text", "ZipFit", "ZipFitWarning", "ZipFitError", "InputError",
+            "OutputError", "UsageError", "alignment", "cdist",
         "compressed_size", "compressors", "ncd", "resolve_workers", "zlib_version",
         "__version__",
     ])
@@ -26,7 +27,7 @@ def test_zlib_version_is_reported_and_stock():
 
 
 def test_workers_resolution(monkeypatch):
-    monkeypatch.setattr(zipfit._api, "_usable_cores", lambda: 8)
+    monkeypatch.setattr(zipfit._checks, "usable_cores", lambda: 8)
     assert zipfit.resolve_workers(1) == 1
     assert zipfit.resolve_workers(3) == 3
     assert zipfit.resolve_workers(-1) == 8

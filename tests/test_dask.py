@@ -215,9 +215,11 @@ def test_errors(client, pool, targets):
 def test_non_string_row_is_named(client, targets):
     pdf = pd.DataFrame({"text": ["ok", "fine", None, "also ok"]}, index=[5, 6, 7, 8])
     ddf = dd.from_pandas(pdf, npartitions=2)
-    with pytest.raises(TypeError, match="text column 'text' at row 7 is missing"):
+    msg = (r"row 1 of partition 2 \(index label 7\): field 'text': "
+           "is missing, expected str or bytes")
+    with pytest.raises(zipfit.InputError, match=msg):
         zd.score(ddf, targets).compute()
-    with pytest.raises(TypeError, match="row 7 is missing"):
+    with pytest.raises(zipfit.InputError, match=msg):
         zd.select(ddf, targets, 1)
 
 

@@ -10,7 +10,9 @@ import sys
 import pytest
 
 from zipfit import io as zio
-from zipfit.io import (AtomicOutput, ErrorPolicy, InputError, TextSpec, expand_inputs,
+from zipfit.errors import OutputError
+from zipfit.outputs import AtomicOutput
+from zipfit.io import (ErrorPolicy, InputError, TextSpec, expand_inputs,
                        read_records)
 
 
@@ -257,13 +259,13 @@ def test_missing_file_glob_dir(tmp_path):
 
 
 def test_empty_file_has_no_records(tmp_path):
-    empty = []
+    policy = ErrorPolicy()
     for name in ("a.jsonl", "a.json", "a.txt"):
         (tmp_path / name).write_text("")
     recs = list(read_records(expand_inputs([str(tmp_path / n) for n in
                                             ("a.jsonl", "a.json", "a.txt")]),
-                             TextSpec(), empty=empty))
-    assert recs == [] and len(empty) == 3
+                             TextSpec(), policy))
+    assert recs == [] and len(policy.empty_inputs()) == 3
 
 
 def test_bad_gzip_and_bad_json_array(tmp_path):
@@ -321,5 +323,5 @@ def test_atomic_output_failure_leaves_old_file(tmp_path):
             raise RuntimeError("boom")
     assert p.read_bytes() == b"previous\n"
     assert list(tmp_path.iterdir()) == [p]
-    with pytest.raises(InputError, match="output directory does not exist"):
+    with pytest.raises(OutputError, match="output directory does not exist"):
         AtomicOutput(str(tmp_path / "no" / "out.jsonl"))

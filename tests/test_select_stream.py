@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import zipfit
-from zipfit import _select
+from zipfit._checks import check_limits
 from zipfit._select import Selector, chunked
 
 
@@ -65,13 +65,43 @@ def test_budget_is_longest_fitting_prefix(scores, sizes, data):
     assert [r[0] for r in res] == expected(scores, k=k, costs=costs, budget=budget)
 
 
-def test_selector_validation():
-    with pytest.raises(ValueError):
-        Selector(-1)
-    with pytest.raises(TypeError):
-        Selector(2.5)
-    with pytest.raises(ValueError):
-        Selector(None, -3)
+@given(scores_st, sizes_st, st.data())
+def test_merged_selectors_equal_one_selector(scores, sizes, data):
+    """Parts selected apart and merged (in a tree, as on Dask) keep what one
+    selector over the whole stream keeps, with budgets and k."""
+    costs = data.draw(st.lists(st.integers(0, 30), min_size=len(scores), max_size=len(scores)))
+    budget = data.draw(st.none() | st.integers(0, 200))
+    k = data.draw(st.none() | st.integers(0, 70)) if budget is not None else \
+        data.draw(st.integers(0, 70))
+    fan_in = data.draw(st.integers(2, 4))
+    parts, lo = [], 0
+    for n in sizes + [len(scores)]:
+        hi = min(len(scores), lo + n)
+        sel = Selector(k, budget)
+        sel.offer(np.array(scores[lo:hi], dtype=np.float64), lo, list(range(lo, hi)),
+                  costs[lo:hi])
+        parts.append(sel)
+        lo = hi
+    while len(parts) > 1:
+        merged = []
+        for i in range(0, len(parts), fan_in):
+            head = parts[i]
+            for p in parts[i + 1:i + fan_in]:
+                head.merge(p)
+            merged.append(head)
+        parts = merged
+    got = [r[0] for r in parts[0].result()]
+    assert got == expected(scores, k=k, costs=costs, budget=budget)
+
+
+def test_limits_validation():
+    with pytest.raises(ValueError, match="k must be >= 0"):
+        check_limits(-1, None, None)
+    with pytest.raises(TypeError, match="k must be an int"):
+        check_limits(2.5, None, None)
+    with pytest.raises(ValueError, match="budget_tokens must be >= 0"):
+        check_limits(None, -3, None)
+    assert check_limits(np.int64(3), None, np.int32(7)) == (3, 7, "bytes")
 
 
 def test_chunked_bounds():
@@ -162,13 +192,13 @@ def test_select_iter_budget(small_task, zf):
 def test_select_iter_streams_in_chunks(small_task, zf, monkeypatch):
     """Items are pulled one chunk at a time: scoring starts before the stream ends."""
     log = []
-    real = _select.score_texts
+    real = zf.scorer.alignment_block
 
-    def spy(z, texts, on_pairs=None):
+    def spy(texts, progress=None):
         log.append(("score", len(texts)))
-        return real(z, texts, on_pairs)
+        return real(texts, progress)
 
-    monkeypatch.setattr(_select, "score_texts", spy)
+    monkeypatch.setattr(zf.scorer, "alignment_block", spy)
 
     def gen():
         for i, s in enumerate(small_task[0][:25]):
@@ -189,11 +219,11 @@ def test_select_iter_progress_and_errors(small_task, zf):
         zf.select_iter(["a"])
     with pytest.raises(ValueError, match="not both"):
         zf.select_iter(["a"], budget_tokens=1, budget_bytes=1)
-    with pytest.raises(ValueError, match=r"item 1: field 'text': missing"):
+    with pytest.raises(zipfit.InputError, match=r"item 2: field 'text': missing"):
         zf.select_iter([{"text": "a"}, {"body": "b"}], 1)
-    with pytest.raises(ValueError, match=r"item 0: field 'text': is a number"):
+    with pytest.raises(zipfit.InputError, match=r"item 1: field 'text': is a number"):
         zf.select_iter([{"text": 1}], 1)
-    with pytest.raises(TypeError, match="item 1 is a int"):
+    with pytest.raises(zipfit.InputError, match="item 2: is a number .5.; expected str"):
         zf.select_iter(["a", 5], 1)
     with pytest.raises(TypeError, match="not a single str"):
         zf.select_iter("abc", 1)

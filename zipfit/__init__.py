@@ -18,7 +18,6 @@ from ._api import (
     Selection,
     Text,
     ZipFit,
-    ZipFitWarning,
     alignment,
     cdist,
     compressed_size,
@@ -26,6 +25,7 @@ from ._api import (
     resolve_workers,
     zlib_version,
 )
+from .errors import InputError, OutputError, UsageError, ZipFitError, ZipFitWarning
 from ._compressors import names as _compressor_names
 
 __version__ = "0.1.0"
@@ -41,6 +41,10 @@ __all__ = [
     "Text",
     "ZipFit",
     "ZipFitWarning",
+    "ZipFitError",
+    "InputError",
+    "OutputError",
+    "UsageError",
     "alignment",
     "cdist",
     "compressed_size",

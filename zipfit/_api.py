@@ -1,16 +1,19 @@
 """The public scoring API: sizes, NCD, alignment and top-k selection."""
 from __future__ import annotations
 
-import os
 import re
 import warnings
 import zlib as _pyzlib
-from dataclasses import dataclass
 from typing import Any, Callable, Iterable, List, Optional, Union
 
 import numpy as np
 
 from . import _compressors, _core, _pyengine
+from ._checks import check_dtype, check_limits, resolve_workers
+from ._select import (CHUNK_DOCS, Selection, StreamSelection, Selector, select_stream,
+                      top_k)
+from .errors import ZipFitWarning
+from .io import TextSpec, records_from_items
 
 __all__ = [
     "Text",
@@ -23,43 +26,15 @@ __all__ = [
     "alignment",
     "zlib_version",
     "resolve_workers",
+    "Setup",
+    "Scorer",
+    "as_texts",
+    "similarity_mean",
 ]
 
 Text = Union[str, bytes]
 
-#: sources scored per call into the engine; bounds the NCD block in memory
-CHUNK_DOCS = 4096
-
-
-class ZipFitWarning(UserWarning):
-    """Something that makes scores differ from what the user likely expects."""
-
-
 # ------------------------------------------------------------------ helpers
-
-def resolve_workers(workers: int) -> int:
-    """Threads to use: 1 = serial, -1 = all usable cores, -2 = all but one...
-
-    Usable cores respect the process's CPU affinity.  0 is an error.
-    """
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)):
-        raise TypeError(f"workers must be an int, not {type(workers).__name__}")
-    workers = int(workers)
-    if workers == 0:
-        raise ValueError(
-            "workers=0 is not allowed: use a positive thread count, "
-            "-1 for all usable cores, or -2, -3... to leave cores free")
-    if workers > 0:
-        return workers
-    return max(1, _usable_cores() + 1 + workers)
-
-
-def _usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
 
 def zlib_version() -> str:
     """Version of the zlib the C engine is linked with at run time."""
@@ -104,7 +79,7 @@ def _warn_level0(comp: _compressors.Compressor, level: int) -> None:
             "compression.", ZipFitWarning, stacklevel=4)
 
 
-def _texts(texts: Any, what: str) -> List[Text]:
+def as_texts(texts: Any, what: str) -> List[Text]:
     """A list of str/bytes from any iterable of texts, with clear errors."""
     if isinstance(texts, (str, bytes)):
         raise TypeError(
@@ -121,7 +96,7 @@ def _texts(texts: Any, what: str) -> List[Text]:
     return items
 
 
-class _Setup:
+class Setup:
     """A validated (compressor, level, engine) triple."""
 
     __slots__ = ("comp", "level", "engine")
@@ -194,8 +169,8 @@ def compressed_size(text: Text, *, compressor: str = "gzip",
     """
     if not isinstance(text, (str, bytes, bytearray, memoryview)):
         raise TypeError(f"text must be str or bytes, not {type(text).__name__}")
-    s = _Setup(compressor, level, engine)
-    return int(s.sizes(_texts([text], "text"), 1, "text")[0])
+    s = Setup(compressor, level, engine)
+    return int(s.sizes(as_texts([text], "text"), 1, "text")[0])
 
 
 def ncd(x: Text, y: Text, *, compressor: str = "gzip",
@@ -220,13 +195,11 @@ def cdist(a: Iterable[Text], b: Iterable[Text], *, compressor: str = "gzip",
     (2, 1)
     """
     nthreads = resolve_workers(workers)
-    dt = np.dtype(dtype)
-    if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
-        raise ValueError(f"dtype must be float64 or float32, not {dt}")
-    s = _Setup(compressor, level, engine)
-    rows = _texts(a, "a")
-    cols = _texts(b, "b")
-    return _Scorer(s, cols, nthreads, "b").ncd(rows, dtype=dt, what="a")
+    dt = check_dtype(dtype)
+    s = Setup(compressor, level, engine)
+    rows = as_texts(a, "a")
+    cols = as_texts(b, "b")
+    return Scorer(s, cols, nthreads, "b").ncd(rows, dtype=dt, what="a")
 
 
 def alignment(sources: Iterable[Text], targets: Iterable[Text], *,
@@ -245,16 +218,16 @@ def alignment(sources: Iterable[Text], targets: Iterable[Text], *,
 
 # ----------------------------------------------------------------- scorer
 
-def _similarity_mean(d: np.ndarray) -> np.ndarray:
+def similarity_mean(d: np.ndarray) -> np.ndarray:
     """align = mean_j (1 - NCD), summed as the official package does (np.mean of
     the similarities), so scores are bit-identical to its scores."""
     return np.mean(1.0 - d, axis=1)
 
 
-class _Scorer:
+class Scorer:
     """Targets prepared once; scores batches of sources against them."""
 
-    def __init__(self, setup: _Setup, targets: List[Text], workers: int,
+    def __init__(self, setup: Setup, targets: List[Text], workers: int,
                  what: str = "targets") -> None:
         self.setup = setup
         self.workers = workers
@@ -268,53 +241,23 @@ class _Scorer:
         return self.setup.ncd_matrix(sources, self.prepared, self.workers, src_sizes,
                                      self.target_sizes, dtype, progress, what)
 
+    def alignment_block(self, sources: List[Text],
+                        progress: Optional[Callable[[int], None]] = None) -> np.ndarray:
+        """Alignment of every source in one engine call (``progress(pairs done)``)."""
+        return similarity_mean(self.ncd(sources, progress=progress))
+
     def alignment(self, sources: List[Text],
                   progress: Optional[Callable[[int], None]] = None) -> np.ndarray:
-        n = len(self.target_sizes)
-        if n == 0:
+        """Alignment of every source, ``CHUNK_DOCS`` at a time (``progress(sources done)``)."""
+        if len(self.target_sizes) == 0:
             raise ValueError("alignment needs at least one target")
         out = np.empty(len(sources), dtype=np.float64)
         for lo in range(0, len(sources), CHUNK_DOCS):
             chunk = sources[lo:lo + CHUNK_DOCS]
-            d = self.ncd(chunk)
-            out[lo:lo + len(chunk)] = _similarity_mean(d)
+            out[lo:lo + len(chunk)] = self.alignment_block(chunk)
             if progress is not None:
                 progress(len(chunk))
         return out
-
-
-@dataclass(frozen=True)
-class Selection:
-    """The top-k sources: positions in the input and their scores, best first."""
-
-    indices: np.ndarray
-    scores: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __iter__(self):
-        return iter(zip(self.indices.tolist(), self.scores.tolist()))
-
-
-def top_k(scores: np.ndarray, k: int) -> Selection:
-    """Best ``k`` scores, best first, ties broken by lower index."""
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"k must be an int, not {type(k).__name__}")
-    if k < 0:
-        raise ValueError(f"k must be >= 0, got {k}")
-    scores = np.asarray(scores, dtype=np.float64)
-    k = min(int(k), len(scores))
-    idx = np.arange(len(scores))
-    if k < len(scores):
-        # Keep everything at least as good as the k-th best, then sort exactly.
-        kth = np.partition(-scores, k - 1)[k - 1] if k else np.inf
-        keep = idx[-scores <= kth]
-    else:
-        keep = idx
-    order = np.lexsort((keep, -scores[keep]))[:k]
-    chosen = keep[order]
-    return Selection(indices=chosen.astype(np.int64), scores=scores[chosen])
 
 
 class ZipFit:
@@ -333,11 +276,11 @@ class ZipFit:
                  level: Optional[int] = None, workers: int = -1,
                  engine: Optional[str] = None) -> None:
         self.workers = resolve_workers(workers)
-        self._setup = _Setup(compressor, level, engine)
-        tl = _texts(targets, "targets")
+        self._setup = Setup(compressor, level, engine)
+        tl = as_texts(targets, "targets")
         if not tl:
             raise ValueError("ZipFit needs at least one target text")
-        self._scorer = _Scorer(self._setup, tl, self.workers)
+        self.scorer = Scorer(self._setup, tl, self.workers)
 
     @property
     def compressor(self) -> str:
@@ -353,7 +296,7 @@ class ZipFit:
 
     @property
     def n_targets(self) -> int:
-        return len(self._scorer.target_sizes)
+        return len(self.scorer.target_sizes)
 
     def __repr__(self) -> str:
         return (f"ZipFit(n_targets={self.n_targets}, compressor={self.compressor!r}, "
@@ -366,21 +309,22 @@ class ZipFit:
         ``progress``, if given, is called with the number of sources finished
         after each chunk.
         """
-        return self._scorer.alignment(_texts(sources, "sources"), progress)
+        return self.scorer.alignment(as_texts(sources, "sources"), progress)
 
     def cdist(self, sources: Iterable[Text], dtype: Any = np.float64) -> np.ndarray:
         """NCD of every source against every target, shape (len(sources), n_targets)."""
-        return self._scorer.ncd(_texts(sources, "sources"), dtype=dtype)
+        return self.scorer.ncd(as_texts(sources, "sources"), dtype=dtype)
 
     def select(self, sources: Iterable[Text], k: int) -> Selection:
         """The ``k`` best-aligned sources, best first, ties by lower index."""
+        k, _, _ = check_limits(k, None, None)
         return top_k(self.score(sources), k)
 
     def select_iter(self, sources: Iterable[Any], k: Optional[int] = None, *,
                     budget_tokens: Optional[int] = None,
                     budget_bytes: Optional[int] = None, text_field: str = "text",
                     chunk_size: int = CHUNK_DOCS,
-                    progress: Optional[Callable[[int], None]] = None) -> Any:
+                    progress: Optional[Callable[[int], None]] = None) -> StreamSelection:
         """Select from any iterable (str, bytes or dicts) in bounded memory.
 
         Scores ``chunk_size`` documents at a time and keeps only the best in
@@ -389,8 +333,22 @@ class ZipFit:
         fits) limit the selection.  Dicts give their text by ``text_field``
         (dotted paths walk nested objects).  Returns a ``StreamSelection``:
         ``indices``, ``scores`` and the selected ``items``, best first.
+        ``progress``, if given, is called with the number of items scored
+        after each chunk.
         """
-        from ._select import select_iter
-        return select_iter(self, sources, k, budget_tokens=budget_tokens,
-                           budget_bytes=budget_bytes, text_field=text_field,
-                           chunk_size=chunk_size, progress=progress)
+        k, budget, unit = check_limits(k, budget_tokens, budget_bytes)
+        sel = Selector(k, budget)
+
+        def score(texts: List[bytes]) -> np.ndarray:
+            s = self.scorer.alignment_block(texts)
+            if progress is not None:
+                progress(len(texts))
+            return s
+
+        n = select_stream(score, records_from_items(sources, TextSpec(text_field), unit),
+                          sel, chunk_size, with_costs=unit is not None)
+        res = sel.result()
+        return StreamSelection(
+            indices=np.array([r[0] for r in res], dtype=np.int64),
+            scores=np.array([r[1] for r in res], dtype=np.float64),
+            items=tuple(r[2] for r in res), n_seen=n, total_cost=sel.total_cost)

@@ -1,8 +1,4 @@
-"""Streaming scoring and selection in bounded memory.
-
-Sources are scored a chunk at a time; a heap keeps the best documents seen
-so far.  Memory is one chunk plus the selection, whatever the number of
-sources.
+"""Selections, and the selector that keeps the best documents of a stream.
 
 Selection order is the ranking: higher score first, ties by lower index
 (position in the stream).  Two limits, usable together:
@@ -12,6 +8,11 @@ Selection order is the ranking: higher score first, ties by lower index
   (whitespace tokens or UTF-8 bytes) stays within the budget.  Selection
   stops at the first document that would exceed it, so the result is always
   a prefix of the ranking; this is what makes it exact in one streaming pass.
+
+A :class:`Selector` sees documents chunk by chunk and keeps only those that
+can still be selected; selectors of separately read parts of the input
+merge (Dask's tree reduction), giving what one selector over the whole
+stream would have kept.
 """
 from __future__ import annotations
 
@@ -21,14 +22,27 @@ from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, 
 
 import numpy as np
 
-from ._api import CHUNK_DOCS, Selection, _similarity_mean
-from .io import InputError, TextSpec, doc_cost, encode_text
+__all__ = ["Selection", "StreamSelection", "Selector", "top_k", "chunked",
+           "select_stream", "budget_prefix", "CHUNK_DOCS", "CHUNK_BYTES"]
 
-__all__ = ["StreamSelection", "Selector", "chunked", "scored_chunks", "select_iter",
-           "CHUNK_BYTES"]
-
+#: sources scored per call into the engine; bounds the NCD block in memory
+CHUNK_DOCS = 4096
 #: a chunk also ends once its texts reach this many bytes
 CHUNK_BYTES = 32 << 20
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The top-k sources: positions in the input and their scores, best first."""
+
+    indices: np.ndarray
+    scores: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __iter__(self):
+        return iter(zip(self.indices.tolist(), self.scores.tolist()))
 
 
 @dataclass(frozen=True)
@@ -45,25 +59,43 @@ class StreamSelection(Selection):
     total_cost: int = 0
 
 
-class Selector:
-    """Keeps the best documents of a stream: a min-heap of (score, -index).
+def top_k(scores: np.ndarray, k: int) -> Selection:
+    """Best ``k`` scores, best first, ties broken by lower index (``k`` checked)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    k = min(int(k), len(scores))
+    idx = np.arange(len(scores))
+    if k < len(scores):
+        # Keep everything at least as good as the k-th best, then sort exactly.
+        kth = np.partition(-scores, k - 1)[k - 1] if k else np.inf
+        keep = idx[-scores <= kth]
+    else:
+        keep = idx
+    order = np.lexsort((keep, -scores[keep]))[:k]
+    chosen = keep[order]
+    return Selection(indices=chosen.astype(np.int64), scores=scores[chosen])
 
-    ``offer`` takes a scored chunk; ``result`` gives (index, score, payload)
-    best first.  Memory: the selected documents only.
+
+def budget_prefix(costs: Sequence[int], budget: int) -> int:
+    """How many items, taken best first, fit the budget (stop at the first that does not)."""
+    total = np.cumsum(np.asarray(costs, dtype=np.int64))
+    return int(np.searchsorted(total, budget, side="right"))
+
+
+class Selector:
+    """Keeps the best documents of a stream: a min-heap of (score, -key).
+
+    ``key`` orders ties (lower first): the document's position in the
+    stream, or any number that sorts like it.  ``offer`` takes a scored
+    chunk; ``merge`` takes another selector's documents; ``result`` gives
+    (key, score, payload) best first.  Memory: the selected documents only.
     """
 
     def __init__(self, k: Optional[int] = None, budget: Optional[int] = None) -> None:
-        for name, v in (("k", k), ("budget", budget)):
-            if v is not None:
-                if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-                    raise TypeError(f"{name} must be an int, not {type(v).__name__}")
-                if v < 0:
-                    raise ValueError(f"{name} must be >= 0, got {v}")
-        self.k = None if k is None else int(k)
-        self.budget = None if budget is None else int(budget)
+        self.k = k
+        self.budget = budget
         self._heap: List[Tuple[float, int, int, Any]] = []
         self.total_cost = 0
-        #: (score, -index) of the best document excluded so far: nothing
+        #: (score, -key) of the best document excluded so far: nothing
         #: ranked below it can be selected any more
         self._cutoff: Optional[Tuple[float, int]] = None
 
@@ -74,13 +106,17 @@ class Selector:
         return ((self.k is not None and len(self._heap) > self.k)
                 or (self.budget is not None and self.total_cost > self.budget))
 
+    def _exclude(self, key: Tuple[float, int]) -> None:
+        if self._cutoff is None or key > self._cutoff:
+            self._cutoff = key
+
     def offer(self, scores: np.ndarray, start: int, payloads: Sequence[Any],
               costs: Optional[Sequence[int]] = None) -> None:
-        """Consider documents ``start, start+1, ...`` with these scores."""
+        """Consider documents with keys ``start, start+1, ...`` and these scores."""
         if self.k == 0:
             return
         heap = self._heap
-        # Documents arrive in index order, so a newcomer that only ties the
+        # Keys arrive in increasing order, so a newcomer that only ties the
         # cutoff (or the worst kept document of a full top-k) ranks below it.
         thr = -np.inf
         if self._cutoff is not None:
@@ -102,11 +138,36 @@ class Selector:
             while self._over():
                 ws, wi, wc, _ = heapq.heappop(heap)
                 self.total_cost -= wc
-                if self._cutoff is None or (ws, wi) > self._cutoff:
-                    self._cutoff = (ws, wi)
+                self._exclude((ws, wi))
+
+    def merge(self, other: "Selector") -> "Selector":
+        """Keep what one selector over both streams would keep; returns self.
+
+        Walks the union best first and stops at the first document over a
+        limit; the better of the two cutoffs still excludes everything
+        ranked below it (it may be a document that fit neither part's budget
+        alone but stops the merged run).
+        """
+        entries = sorted(self._heap + other._heap, key=lambda e: (e[0], e[1]), reverse=True)
+        if other._cutoff is not None:
+            self._exclude(other._cutoff)
+        self._heap = []
+        self.total_cost = 0
+        for e in entries:
+            if self._cutoff is not None and e[:2] <= self._cutoff:
+                break
+            self._heap.append(e)
+            self.total_cost += e[2]
+            if self._over():
+                self._heap.pop()
+                self.total_cost -= e[2]
+                self._exclude(e[:2])
+                break
+        heapq.heapify(self._heap)
+        return self
 
     def result(self) -> List[Tuple[int, float, Any]]:
-        """(index, score, payload) of the selection, best first, ties by lower index."""
+        """(key, score, payload) of the selection, best first, ties by lower key."""
         best = sorted(self._heap, key=lambda e: (-e[0], -e[1]))
         return [(-e[1], e[0], e[3]) for e in best]
 
@@ -129,72 +190,29 @@ def chunked(items: Iterable[Any], chunk_docs: int, chunk_bytes: int = CHUNK_BYTE
         yield buf
 
 
-def score_texts(zipfit: Any, texts: List[bytes],
-                on_pairs: Optional[Callable[[int], None]] = None) -> np.ndarray:
-    """Alignment of each text (one engine call; ``on_pairs(pairs done)`` as it runs)."""
-    d = zipfit._scorer.ncd(texts, progress=on_pairs)
-    return _similarity_mean(d)
+def _text_size(record: Any) -> int:
+    return len(record.text)
 
 
-def scored_chunks(zipfit: Any, chunks: Iterable[List[Any]], text: Callable[[Any], bytes],
-                  on_pairs: Optional[Callable[[int], None]] = None
-                  ) -> Iterator[Tuple[List[Any], np.ndarray]]:
-    """(chunk, alignment scores) for every chunk, in order."""
-    for chunk in chunks:
-        yield chunk, score_texts(zipfit, [text(r) for r in chunk], on_pairs)
+def select_stream(score: Callable[[List[bytes]], np.ndarray], records: Iterable[Any],
+                  selector: Optional[Selector], chunk_size: int = CHUNK_DOCS,
+                  first_key: int = 0,
+                  on_scores: Optional[Callable[[List[Any], np.ndarray], None]] = None,
+                  with_costs: bool = False) -> int:
+    """Score ``records`` a chunk at a time, offering each chunk to ``selector``.
 
-
-class _Item:
-    __slots__ = ("text", "item", "cost")
-
-    def __init__(self, text: bytes, item: Any, cost: int) -> None:
-        self.text = text
-        self.item = item
-        self.cost = cost
-
-
-def _items(iterable: Iterable[Any], spec: TextSpec, cost: Optional[str]) -> Iterator[_Item]:
-    if isinstance(iterable, (str, bytes, dict)):
-        raise TypeError(f"select_iter needs an iterable of documents, not a single "
-                        f"{type(iterable).__name__}; wrap it in a list")
-    for i, it in enumerate(iterable):
-        def err(message: str, field: Optional[str] = None, _i: int = i) -> InputError:
-            return InputError(message, where=f"item {_i}", field=field)
-        if isinstance(it, (bytes, bytearray, memoryview)):
-            b = bytes(it)
-            text: Any = b
-        elif isinstance(it, (str, dict)):
-            text = spec.text(it, err)
-            b = encode_text(text, err, spec.field if isinstance(it, dict) else None)
-        else:
-            raise TypeError(f"item {i} is a {type(it).__name__}; expected str, bytes or dict")
-        yield _Item(b, it, doc_cost(text, b, cost))
-
-
-def select_iter(zipfit: Any, iterable: Iterable[Any], k: Optional[int] = None, *,
-                budget_tokens: Optional[int] = None, budget_bytes: Optional[int] = None,
-                text_field: str = "text", chunk_size: int = CHUNK_DOCS,
-                progress: Optional[Callable[[int], None]] = None) -> StreamSelection:
-    """Streaming selection over any iterable; see ``ZipFit.select_iter``."""
-    if k is None and budget_tokens is None and budget_bytes is None:
-        raise ValueError("give k, budget_tokens or budget_bytes")
-    if budget_tokens is not None and budget_bytes is not None:
-        raise ValueError("give budget_tokens or budget_bytes, not both")
-    cost = "tokens" if budget_tokens is not None else "bytes" if budget_bytes is not None else None
-    budget = budget_tokens if budget_tokens is not None else budget_bytes
-    sel = Selector(k, budget)
-    spec = TextSpec(text_field)
+    ``score(texts)`` gives the chunk's alignments; records (``.text``,
+    ``.data``, ``.cost``) take keys ``first_key, first_key+1, ...``;
+    ``on_scores(chunk, scores)`` sees every chunk in order.  Returns the
+    number of records.
+    """
     n = 0
-    for chunk, scores in scored_chunks(zipfit, chunked(_items(iterable, spec, cost), chunk_size,
-                                                       size=lambda r: len(r.text)),
-                                       lambda r: r.text):
-        sel.offer(scores, n, [r.item for r in chunk],
-                  [r.cost for r in chunk] if cost else None)
+    for chunk in chunked(records, chunk_size, size=_text_size):
+        scores = score([r.text for r in chunk])
+        if selector is not None:
+            selector.offer(scores, first_key + n, [r.data for r in chunk],
+                           [r.cost for r in chunk] if with_costs else None)
+        if on_scores is not None:
+            on_scores(chunk, scores)
         n += len(chunk)
-        if progress is not None:
-            progress(len(chunk))
-    res = sel.result()
-    return StreamSelection(
-        indices=np.array([r[0] for r in res], dtype=np.int64),
-        scores=np.array([r[1] for r in res], dtype=np.float64),
-        items=tuple(r[2] for r in res), n_seen=n, total_cost=sel.total_cost)
+    return n

@@ -16,7 +16,9 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ._api import CHUNK_DOCS, _Scorer, _Setup, _texts, resolve_workers
+from ._api import Scorer, Setup, as_texts
+from ._checks import resolve_workers
+from ._select import CHUNK_DOCS
 
 __all__ = ["ZIPFIT", "compute_zipfit_alignment"]
 
@@ -24,10 +26,10 @@ _LEVEL_IGNORED = ("brotli", "lzma")
 _SUPPORTED = ("gzip", "lz4", "zstd", "brotli", "lzma")
 
 
-def _setup(algorithm: str, level: int) -> _Setup:
+def _setup(algorithm: str, level: int) -> Setup:
     if algorithm not in _SUPPORTED:
         raise ValueError(f"Unsupported compression algorithm: {algorithm}")
-    return _Setup(algorithm, None if algorithm in _LEVEL_IGNORED else level)
+    return Setup(algorithm, None if algorithm in _LEVEL_IGNORED else level)
 
 
 class ZIPFIT:
@@ -91,7 +93,7 @@ class ZIPFIT:
             "Invalid input: Provide a JSONL file path or valid loading/parsing functions.")
 
     # -- scoring ---------------------------------------------------------
-    def _setup(self) -> _Setup:
+    def _setup(self) -> Setup:
         return _setup(self.compression_algorithm, self.compress_level)
 
     def compress(self, data: str) -> int:
@@ -108,8 +110,8 @@ class ZIPFIT:
 
     def _similarities(self, source_data: Sequence[str], target_data: Sequence[str]):
         """Yield (offset, 1 - NCD block) over chunks of the sources."""
-        scorer = _Scorer(self._setup(), _texts(target_data, "targets"), self.workers)
-        sources = _texts(source_data, "sources")
+        scorer = Scorer(self._setup(), as_texts(target_data, "targets"), self.workers)
+        sources = as_texts(source_data, "sources")
         for lo in range(0, len(sources), CHUNK_DOCS):
             yield lo, 1.0 - scorer.ncd(sources[lo:lo + CHUNK_DOCS])
 

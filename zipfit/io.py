@@ -1,9 +1,14 @@
-"""Reading documents for the command line: files, directories, globs, stdin.
+"""Reading documents: inputs are cut into splits, and one reader turns a split into records.
 
 Every reader streams: it yields one record at a time and never holds more
 than one buffer of its file, so a source pool of any size can be scored in
 bounded memory.  Each record remembers the file and line (or row) it came
 from, so that every problem is reported as ``file:line: field 'x': what``.
+
+A *split* is what one reader call reads: a whole input, a byte range of a
+``.jsonl``/``.txt`` file (it owns the lines that start in it), or one row
+group of a Parquet file.  The local run reads whole inputs in order; Dask
+maps :func:`read_split` over finer splits (:func:`splits` with a blocksize).
 
 Formats, by file name (``--format`` overrides it for the sources):
 
@@ -28,20 +33,27 @@ import json
 import os
 import string
 import sys
-import tempfile
 import zlib
-from typing import Any, BinaryIO, Callable, Iterator, List, Optional, Tuple
+from typing import Any, BinaryIO, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+
+from .errors import InputError
 
 __all__ = [
     "FORMATS",
-    "InputError",
     "Record",
     "TextSpec",
     "ErrorPolicy",
+    "Counter",
     "Input",
+    "Split",
     "expand_inputs",
+    "splits",
+    "read_split",
     "read_records",
-    "AtomicOutput",
+    "records_from_items",
+    "count_tokens",
+    "doc_cost",
+    "encode_text",
 ]
 
 #: format name -> file name endings that select it
@@ -55,41 +67,14 @@ FORMATS = {
 _READ_BYTES = 1 << 20
 
 
-class InputError(ValueError):
-    """A problem with the input, located as precisely as it can be.
-
-    ``str(err)`` reads ``file:line: field 'x': message`` (parts that are not
-    known are left out).  ``where`` overrides the ``:line`` part for inputs
-    that are not line-based (Parquet rows, Python items).
-    """
-
-    def __init__(self, message: str, *, file: Optional[str] = None,
-                 line: Optional[int] = None, field: Optional[str] = None,
-                 where: Optional[str] = None) -> None:
-        self.message = message
-        self.file = file
-        self.line = line
-        self.field = field
-        self.where = where
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        parts = []
-        loc = self.file or ""
-        if self.where:
-            loc = f"{loc}: {self.where}" if loc else self.where
-        elif self.line is not None:
-            loc = f"{loc}:{self.line}" if loc else f"line {self.line}"
-        if loc:
-            parts.append(loc)
-        if self.field is not None:
-            parts.append(f"field '{self.field}'")
-        parts.append(self.message)
-        return ": ".join(parts)
-
-
 class ErrorPolicy:
-    """What to do with a bad record: raise (``"fail"``) or count it (``"skip"``)."""
+    """What to do with a bad record, and what reading found.
+
+    ``mode="fail"`` raises the record's ``InputError``; ``"skip"`` counts it,
+    keeps the first ``keep`` errors and goes on.  ``counts`` holds the number
+    of good records read from each input (by display name), so inputs that
+    held none can be reported.  Policies of separately read splits merge.
+    """
 
     def __init__(self, mode: str = "fail", keep: int = 5) -> None:
         if mode not in ("fail", "skip"):
@@ -97,6 +82,7 @@ class ErrorPolicy:
         self.mode = mode
         self.skipped = 0
         self.first: List[InputError] = []
+        self.counts: Dict[str, int] = {}
         self._keep = keep
 
     def bad(self, err: InputError) -> None:
@@ -107,13 +93,33 @@ class ErrorPolicy:
         if len(self.first) < self._keep:
             self.first.append(err)
 
+    def count(self, name: str, n: int) -> None:
+        self.counts[name] = self.counts.get(name, 0) + n
+
+    def merge(self, other: "ErrorPolicy") -> "ErrorPolicy":
+        """Add what ``other`` (a later split) found to this policy; returns self."""
+        self.skipped += other.skipped
+        self.first += other.first[:self._keep - len(self.first)]
+        for name, n in other.counts.items():
+            self.count(name, n)
+        return self
+
+    def empty_inputs(self) -> List[str]:
+        """Names of the inputs read that held no good record, in reading order."""
+        return [name for name, n in self.counts.items() if n == 0]
+
 
 class Record:
-    """One document: its text as UTF-8 bytes, the parsed record and its origin."""
+    """One document: its text as UTF-8 bytes, the parsed record and its origin.
+
+    ``line`` is the 1-based line (Parquet: row) in ``file``; None for a record
+    read from a byte range that does not start the file (counting its lines
+    would mean reading all that comes before).
+    """
 
     __slots__ = ("text", "data", "file", "line", "cost")
 
-    def __init__(self, text: bytes, data: Any, file: Optional[str], line: int,
+    def __init__(self, text: bytes, data: Any, file: Optional[str], line: Optional[int],
                  cost: int = 0) -> None:
         self.text = text
         self.data = data
@@ -256,6 +262,27 @@ def encode_text(text: str, err: Callable[..., InputError], field: Optional[str])
                   f"at character {e.start}", field=field) from None
 
 
+def count_tokens(text: Any) -> int:
+    """Whitespace tokens of a text: ``str.split()`` of its characters.
+
+    One definition for str and bytes: bytes are read as UTF-8 (an invalid
+    byte counts as a non-space character), so U+3000 or U+00A0 separate
+    tokens either way.
+    """
+    if not isinstance(text, str):
+        text = bytes(text).decode("utf-8", "replace")
+    return len(text.split())
+
+
+def doc_cost(text: Any, cost: Optional[str]) -> int:
+    """A document's size against a budget: whitespace tokens, UTF-8 bytes, or 0."""
+    if cost == "tokens":
+        return count_tokens(text)
+    if cost == "bytes":
+        return len(text.encode("utf-8")) if isinstance(text, str) else len(text)
+    return 0
+
+
 # ------------------------------------------------------------------ inputs
 
 class Input:
@@ -350,13 +377,66 @@ def expand_inputs(paths: List[str], fmt: Optional[str] = None,
     return out
 
 
-class _Counter:
+class Counter:
     """Bytes of input consumed so far, for progress bars."""
 
     __slots__ = ("bytes",)
 
     def __init__(self) -> None:
         self.bytes = 0
+
+
+class Split:
+    """What one reader call reads.
+
+    A whole input (``start=0, end=None, group=None``); a byte range
+    ``[start, end)`` of a ``.jsonl``/``.txt`` file, which owns the lines that
+    start in it; or row group ``group`` of a Parquet file, whose first row is
+    row ``row0 + 1`` of the file.
+    """
+
+    __slots__ = ("input", "start", "end", "group", "row0")
+
+    def __init__(self, inp: Input, start: int = 0, end: Optional[int] = None,
+                 group: Optional[int] = None, row0: int = 0) -> None:
+        self.input = inp
+        self.start = start
+        self.end = end
+        self.group = group
+        self.row0 = row0
+
+    def __repr__(self) -> str:
+        return (f"Split({self.input!r}, start={self.start}, end={self.end}, "
+                f"group={self.group})")
+
+
+def splits(inputs: List[Input], blocksize: Optional[int] = None) -> List[Split]:
+    """The inputs cut into splits, in input order.
+
+    Without ``blocksize`` each input is one split.  With it, uncompressed
+    ``.jsonl``/``.txt`` files are cut into byte ranges of ``blocksize`` and
+    Parquet files into row groups; ``.json``, ``.gz`` files and standard
+    input stay whole.
+    """
+    out: List[Split] = []
+    for inp in inputs:
+        whole = (blocksize is None or inp.path == "-" or inp.format == "json"
+                 or inp.path.lower().endswith(".gz"))
+        if whole:
+            out.append(Split(inp))
+        elif inp.format == "parquet":
+            row0 = 0
+            md = _parquet_file(inp).metadata
+            for g in range(md.num_row_groups):
+                out.append(Split(inp, group=g, row0=row0))
+                row0 += md.row_group(g).num_rows
+        else:
+            size = inp.size
+            if size is None:
+                raise InputError("cannot open: no such file", file=inp.name)
+            for start in range(0, max(size, 1), blocksize):
+                out.append(Split(inp, start, min(start + blocksize, size)))
+    return out
 
 
 def _open_binary(inp: Input) -> Tuple[BinaryIO, Callable[[], int], Callable[[], None]]:
@@ -415,15 +495,6 @@ def _bad_utf8(raw: bytes, e: UnicodeDecodeError) -> str:
     return (f"invalid UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1})")
 
 
-def doc_cost(text: Any, encoded: bytes, cost: Optional[str]) -> int:
-    """A document's size against a budget: whitespace tokens, bytes, or 0."""
-    if cost == "tokens":
-        return len(text.split())
-    if cost == "bytes":
-        return len(encoded)
-    return 0
-
-
 #: decode_line's answer for a blank JSON Lines line
 BLANK = object()
 
@@ -461,27 +532,74 @@ def decode_line(raw: bytes, first: bool, json_lines: bool) -> Any:
         raise LineError("malformed JSON: nested too deeply") from None
 
 
-def _lines(inp: Input, counter: _Counter, policy: ErrorPolicy,
+class _LineNumbers:
+    """1-based line numbers of a split's lines, from their position in the split.
+
+    For a range that does not start the file, the lines before it are
+    counted only when a number is needed (an error message).
+    """
+
+    def __init__(self, split: Split) -> None:
+        self.split = split
+        self.first = 1 if split.start == 0 else 0
+        self.offset = 0  # where the split's first line starts, once known
+
+    def known(self, rel: int) -> Optional[int]:
+        return self.first + rel if self.first else None
+
+    def __call__(self, rel: int) -> int:
+        if not self.first:
+            n = 0
+            with open(self.split.input.path, "rb") as f:
+                left = self.offset
+                while left > 0:
+                    b = f.read(min(left, _READ_BYTES))
+                    if not b:
+                        break
+                    n += b.count(b"\n")
+                    left -= len(b)
+            self.first = n + 1
+        return self.first + rel
+
+
+def _lines(split: Split, numbers: _LineNumbers, counter: Counter, policy: ErrorPolicy,
            json_lines: bool) -> Iterator[Tuple[Any, int]]:
-    """(value, line) for each line of a .jsonl or .txt input."""
+    """(value, index of the line in the split) for each line of a .jsonl or .txt split."""
+    inp = split.input
     fh, pos, close = _open_binary(inp)
     base = counter.bytes
     try:
-        for lineno, raw in enumerate(fh, 1):
+        if split.start > 0:   # the line that starts before the range is not ours
+            fh.seek(split.start - 1)
+            fh.readline()
+        numbers.offset = fh.tell() if split.start > 0 else 0
+        if split.end is None:
+            raws: Iterable[bytes] = fh
+        else:
+            end = split.end
+
+            def ranged() -> Iterator[bytes]:
+                while fh.tell() < end:
+                    raw = fh.readline()
+                    if not raw:
+                        return
+                    yield raw
+            raws = ranged()
+        for rel, raw in enumerate(raws):
             counter.bytes = base + pos()
             try:
-                value = decode_line(raw, lineno == 1, json_lines)
+                value = decode_line(raw, rel == 0 and split.start == 0, json_lines)
             except LineError as e:
-                policy.bad(InputError(str(e), file=inp.name, line=lineno))
+                policy.bad(InputError(str(e), file=inp.name, line=numbers(rel)))
                 continue
             if value is not BLANK:
-                yield value, lineno
+                yield value, rel
         counter.bytes = base + pos()
     finally:
         close()
 
 
-def _json_array(inp: Input, counter: _Counter) -> Iterator[Tuple[Any, int]]:
+def _json_array(inp: Input, counter: Counter) -> Iterator[Tuple[Any, int]]:
     """(element, line) for each element of a JSON array, read incrementally.
 
     Elements are decoded one at a time from a window of the file, so a
@@ -592,8 +710,7 @@ def _json_array(inp: Input, counter: _Counter) -> Iterator[Tuple[Any, int]]:
         close()
 
 
-def _parquet(inp: Input, counter: _Counter, columns: Optional[List[str]] = None
-             ) -> Iterator[Tuple[Any, int]]:
+def _parquet_file(inp: Input) -> Any:
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -603,15 +720,25 @@ def _parquet(inp: Input, counter: _Counter, columns: Optional[List[str]] = None
         raise InputError("Parquet cannot be read from standard input; give a file",
                          file=inp.name)
     try:
-        pf = pq.ParquetFile(inp.path)
+        return pq.ParquetFile(inp.path)
     except Exception as e:  # pyarrow raises its own error types
         raise InputError(f"not a readable Parquet file ({e})", file=inp.name) from None
+
+
+def _parquet(split: Split, counter: Counter) -> Iterator[Tuple[Any, int]]:
+    """(row, 1-based row number in the file) for each row of a Parquet split."""
+    inp = split.input
+    pf = _parquet_file(inp)
     base = counter.bytes
     total = max(1, pf.metadata.num_rows)
     size = inp.size or 0
-    row = 0
+    row = split.row0
     try:
-        for batch in pf.iter_batches(batch_size=1024, columns=columns):
+        if split.group is None:
+            batches = pf.iter_batches(batch_size=1024)
+        else:
+            batches = iter([pf.read_row_group(split.group)])
+        for batch in batches:
             for rec in batch.to_pylist():
                 row += 1
                 yield rec, row
@@ -620,118 +747,77 @@ def _parquet(inp: Input, counter: _Counter, columns: Optional[List[str]] = None
         raise
     except Exception as e:
         raise InputError(f"cannot read row {row + 1}: {e}", file=inp.name) from None
-    counter.bytes = base + size
+    counter.bytes = base + size * row // total
+
+
+def read_split(split: Split, spec: TextSpec, policy: Optional[ErrorPolicy] = None,
+               counter: Optional[Counter] = None, cost: Optional[str] = None
+               ) -> Iterator[Record]:
+    """The records of one split, in order: the one reader of every input.
+
+    Bad records go to ``policy`` (raise, or skip and count).  ``cost`` is
+    ``"tokens"`` (whitespace tokens, :func:`count_tokens`), ``"bytes"``
+    (UTF-8 bytes) or None; it fills ``Record.cost`` for budget selection.
+    """
+    policy = policy or ErrorPolicy()
+    counter = counter or Counter()
+    inp = split.input
+    numbers: Any = None
+    if inp.format == "parquet":
+        items: Iterator[Tuple[Any, int]] = _parquet(split, counter)
+    elif inp.format == "json":
+        items = _json_array(inp, counter)
+    else:
+        numbers = _LineNumbers(split)
+        items = _lines(split, numbers, counter, policy, json_lines=inp.format == "jsonl")
+    if inp.path.lower().endswith(".gz"):
+        items = _gzip_guard(inp, items)
+    n = 0
+    field = None if spec.template else spec.field
+    for data, pos in items:
+        line = pos if numbers is None else numbers.known(pos)
+
+        def err(message: str, field: Optional[str] = None, _pos: int = pos) -> InputError:
+            if inp.format == "parquet":
+                return InputError(message, file=inp.name, where=f"row {_pos}", field=field)
+            return InputError(message, file=inp.name, field=field,
+                              line=_pos if numbers is None else numbers(_pos))
+        try:
+            text = spec.text(data, err)
+            b = encode_text(text, err, field)
+        except InputError as e:
+            policy.bad(e)
+            continue
+        n += 1
+        yield Record(b, data, inp.name, line, doc_cost(text, cost))
+    policy.count(inp.name, n)
 
 
 def read_records(inputs: List[Input], spec: TextSpec, policy: Optional[ErrorPolicy] = None,
-                 counter: Optional[_Counter] = None, cost: Optional[str] = None,
-                 empty: Optional[List[str]] = None) -> Iterator[Record]:
-    """Every record of ``inputs`` in order, as ``Record`` objects.
-
-    ``cost`` is ``"tokens"`` (whitespace-separated tokens), ``"bytes"``
-    (UTF-8 bytes) or None; it fills ``Record.cost`` for budget selection.
-    Names of inputs that held no record are appended to ``empty``.
-    """
+                 counter: Optional[Counter] = None, cost: Optional[str] = None
+                 ) -> Iterator[Record]:
+    """Every record of ``inputs`` in order (each input one split)."""
     policy = policy or ErrorPolicy()
-    counter = counter or _Counter()
-    for inp in inputs:
-        if inp.format == "parquet":
-            items = _parquet(inp, counter)
-            where = "row"
-        elif inp.format == "json":
-            items = _json_array(inp, counter)
-            where = None
+    for split in splits(inputs):
+        yield from read_split(split, spec, policy, counter, cost)
+
+
+def records_from_items(items: Iterable[Any], spec: TextSpec,
+                       cost: Optional[str] = None) -> Iterator[Record]:
+    """Records of a Python iterable of str, bytes or dicts (``item N``, from 1)."""
+    if isinstance(items, (str, bytes, dict)):
+        raise TypeError(f"expected an iterable of documents, not a single "
+                        f"{type(items).__name__}; wrap it in a list")
+    field = spec.field
+    for i, it in enumerate(items, 1):
+        def err(message: str, field: Optional[str] = None, _i: int = i) -> InputError:
+            return InputError(message, where=f"item {_i}", field=field)
+        if isinstance(it, (bytes, bytearray, memoryview)):
+            text: Any = bytes(it)
+            b = text
+        elif isinstance(it, (str, dict)):
+            text = spec.text(it, err)
+            b = encode_text(text, err, field if isinstance(it, dict) else None)
         else:
-            items = _lines(inp, counter, policy, json_lines=inp.format == "jsonl")
-            where = None
-        if inp.path.lower().endswith(".gz"):
-            items = _gzip_guard(inp, items)
-        n = 0
-        for data, line in items:
-            def err(message: str, field: Optional[str] = None,
-                    _line: int = line) -> InputError:
-                if where:
-                    return InputError(message, file=inp.name, where=f"{where} {_line}",
-                                      field=field)
-                return InputError(message, file=inp.name, line=_line, field=field)
-            try:
-                text = spec.text(data, err)
-                b = encode_text(text, err, None if spec.template else spec.field)
-            except InputError as e:
-                policy.bad(e)
-                continue
-            n += 1
-            yield Record(b, data, inp.name, line, doc_cost(text, b, cost))
-        if n == 0 and empty is not None:
-            empty.append(inp.name)
-
-
-# ------------------------------------------------------------------ output
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-class AtomicOutput:
-    """A binary file written under a temporary name and renamed into place.
-
-    ``with AtomicOutput(path) as f: ...; f.commit()`` — only ``commit()``
-    makes the file appear under ``path`` (``os.replace``, atomic on POSIX);
-    leaving the block without it (an error, Ctrl-C) removes the temporary
-    file, so a failed run never leaves a partial file under the final name.
-    ``path == "-"`` writes to standard output instead.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.tmp: Optional[str] = None
-        self._committed = False
-        if path == "-":
-            self.file: BinaryIO = sys.stdout.buffer
-            return
-        d = os.path.dirname(os.path.abspath(path))
-        if os.path.isdir(path):
-            raise InputError("is a directory, not an output file", file=path)
-        if not os.path.isdir(d):
-            raise InputError("the output directory does not exist", file=path)
-        try:
-            fd, self.tmp = tempfile.mkstemp(
-                dir=d, prefix=f".{os.path.basename(path)}.", suffix=".zipfit-tmp")
-        except OSError as e:
-            raise InputError(f"cannot write here: {e.strerror}", file=path) from None
-        self.file = os.fdopen(fd, "wb")
-
-    def __enter__(self) -> "AtomicOutput":
-        return self
-
-    def commit(self) -> None:
-        if self.tmp is None:
-            self.file.flush()
-            self._committed = True
-            return
-        self.file.flush()
-        os.fsync(self.file.fileno())
-        self.file.close()
-        try:
-            mode = os.stat(self.path).st_mode & 0o777
-        except OSError:
-            mode = 0o666 & ~_umask()
-        os.chmod(self.tmp, mode)
-        os.replace(self.tmp, self.path)
-        self._committed = True
-
-    def discard(self) -> None:
-        if self.tmp is not None and not self._committed:
-            try:
-                self.file.close()
-            finally:
-                try:
-                    os.unlink(self.tmp)
-                except FileNotFoundError:
-                    pass
-            self._committed = True
-
-    def __exit__(self, *exc: Any) -> None:
-        self.discard()
+            raise err(f"is {_kind(it)}; expected str, bytes or dict")
+        yield Record(b, it, None, i, doc_cost(text, cost))
