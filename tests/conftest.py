@@ -45,3 +45,12 @@ def small_task(corpus):
     sources = corpus[:80] + ["", "\x00\x00 nul \x00", "héllo wörld ✓ 日本語", "a" * 70000]
     targets = corpus[200:212]
     return sources, targets
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler():
+    """The address of a process-based Dask LocalCluster shared by the tests."""
+    distributed = pytest.importorskip("distributed", reason="needs zipfit[dask]")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=50) as cluster:
+        yield cluster.scheduler_address

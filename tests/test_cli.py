@@ -30,8 +30,30 @@ def read_jsonl(path):
         return [json.loads(line) for line in f]
 
 
+#: extra arguments for `select` while the Dask executor is under test
+SCHEDULER = []
+
+
 def run(*argv):
-    return cli.main([str(a) for a in argv])
+    argv = [str(a) for a in argv]
+    if SCHEDULER and argv[0] == "select":
+        argv += SCHEDULER
+    return cli.main(argv)
+
+
+@pytest.fixture
+def executor(request, monkeypatch):
+    """`select` runs locally, or on a Dask LocalCluster (--scheduler)."""
+    if request.param == "dask":
+        monkeypatch.setattr(sys.modules[__name__], "SCHEDULER",
+                            ["--scheduler", request.getfixturevalue("dask_scheduler")])
+    return request.param
+
+
+def both_executors(test):
+    """Run a test of `select` through the local and the Dask executor."""
+    test = pytest.mark.usefixtures("executor")(test)
+    return pytest.mark.parametrize("executor", ["local", "dask"], indirect=True)(test)
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +90,7 @@ def assert_no_output(directory, *names):
 
 # ------------------------------------------------------------ select
 
+@both_executors
 @pytest.mark.parametrize("chunk", ["3", "4096"])
 def test_select_equals_api(files, task, chunk):
     d, src, tgt = files
@@ -84,6 +107,7 @@ def test_select_equals_api(files, task, chunk):
     assert list(got[0])[-2:] == ["zipfit_score", "zipfit_index"]
 
 
+@both_executors
 def test_select_index_counts_across_files_in_order(tmp_path, task):
     srcs, targets, _, tgt_rows = task
     a = write_jsonl(tmp_path / "a.jsonl", [{"text": s} for s in srcs[:10]])
@@ -102,6 +126,7 @@ def test_select_index_counts_across_files_in_order(tmp_path, task):
     assert [r["text"] for r in got] == [stream[i] for i in want.indices]
 
 
+@both_executors
 def test_select_ties_by_lower_index(tmp_path, task):
     srcs, _, _, tgt_rows = task
     rows = [{"text": srcs[i % 3], "n": n} for n, i in enumerate([0, 1, 2, 0, 1, 2, 0])]
@@ -117,6 +142,7 @@ def test_select_ties_by_lower_index(tmp_path, task):
         assert idx == sorted(idx) and len(idx) >= 2
 
 
+@both_executors
 def test_select_k_larger_than_pool(files, task, capsys):
     d, src, tgt = files
     out = d / "o.jsonl"
@@ -126,6 +152,7 @@ def test_select_k_larger_than_pool(files, task, capsys):
     assert f"warning: -k 10,000 is more than the {len(task[0])} source documents" in err
 
 
+@both_executors
 def test_select_to_stdout_gz_and_json(files, monkeypatch, task):
     d, src, tgt = files
     buf = io.BytesIO()
@@ -141,6 +168,7 @@ def test_select_to_stdout_gz_and_json(files, monkeypatch, task):
     assert json.loads((d / "o.json").read_text(encoding="utf-8")) == lines
 
 
+@both_executors
 def test_select_budget(files, task):
     d, src, tgt = files
     srcs, targets = task[0], task[1]
@@ -160,6 +188,7 @@ def test_select_budget(files, task):
         assert [r["zipfit_index"] for r in read_jsonl(out)] == want
 
 
+@both_executors
 def test_scores_out_npy_and_parquet(files, task):
     d, src, tgt = files
     srcs, targets = task[0], task[1]
@@ -176,6 +205,7 @@ def test_scores_out_npy_and_parquet(files, task):
     assert t["zipfit_score"] == full.tolist()
 
 
+@both_executors
 def test_text_field_dotted_and_target_field(tmp_path, task):
     srcs, targets = task[0][:12], task[1]
     src = write_jsonl(tmp_path / "s.jsonl", [{"doc": {"body": s}} for s in srcs])
@@ -187,6 +217,7 @@ def test_text_field_dotted_and_target_field(tmp_path, task):
     assert [r["zipfit_index"] for r in read_jsonl(out)] == want.indices.tolist()
 
 
+@both_executors
 def test_target_template_escapes(tmp_path, task):
     srcs, targets = task[0][:12], task[1][:3]
     src = write_jsonl(tmp_path / "s.jsonl", [{"text": s} for s in srcs])
@@ -200,6 +231,7 @@ def test_target_template_escapes(tmp_path, task):
         list(enumerate(want.tolist()))
 
 
+@both_executors
 def test_two_targets_options_and_directory(tmp_path, task):
     srcs, targets, _, tgt_rows = task
     (tmp_path / "src").mkdir()
@@ -247,6 +279,7 @@ def test_matrix_command(files, task, dtype):
     assert np.array_equal(m, want.astype(dtype))
 
 
+@both_executors
 def test_parquet_sources(tmp_path, task):
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
@@ -280,27 +313,32 @@ def bad_case(tmp_path, capsys, src_bytes, *, name="s.jsonl", extra=(), tgt=None)
     return lines[0][len("zipfit: error: "):], src
 
 
+@both_executors
 def test_bad_malformed_json(tmp_path, capsys):
     msg, src = bad_case(tmp_path, capsys, b'{"text": "a"}\n{"text": "b",}\n')
     assert msg.startswith(f"{src}:2: malformed JSON: ")
 
 
+@both_executors
 def test_bad_missing_field(tmp_path, capsys):
     msg, src = bad_case(tmp_path, capsys, b'{"text": "a"}\n{"txt": "b"}\n')
     assert msg == (f"{src}:2: field 'text': missing (the record has: 'txt') "
                    "(choose the field with --text-field or --target-field)")
 
 
+@both_executors
 def test_bad_non_string_field(tmp_path, capsys):
     msg, src = bad_case(tmp_path, capsys, b'{"text": "a"}\n{"text": "b"}\n{"text": 42}\n')
     assert msg == f"{src}:3: field 'text': is a number (42), expected a string"
 
 
+@both_executors
 def test_bad_invalid_utf8(tmp_path, capsys):
     msg, src = bad_case(tmp_path, capsys, b'{"text": "caf\xe9"}\n')
     assert msg == f"{src}:1: invalid UTF-8 (byte 0xe9 at column 14)"
 
 
+@both_executors
 def test_bad_empty_input(tmp_path, capsys):
     msg, src = bad_case(tmp_path, capsys, b"")
     assert msg == f"{src}: no source documents (empty input)"
@@ -308,11 +346,13 @@ def test_bad_empty_input(tmp_path, capsys):
     assert msg == f"{src}: no source documents (empty input)"
 
 
+@both_executors
 def test_bad_missing_file(tmp_path, capsys):
     msg, src = bad_case(tmp_path, capsys, None, name="nope.jsonl")
     assert msg == f"{src}: no such file or directory"
 
 
+@both_executors
 def test_bad_target(tmp_path, capsys):
     tgt = tmp_path / "t.jsonl"
     tgt.write_text('{"prompt": "x"}\n')
@@ -324,6 +364,7 @@ def test_bad_target(tmp_path, capsys):
     assert msg == f"{tgt}: no target documents (empty input)"
 
 
+@both_executors
 def test_failed_run_keeps_previous_output(tmp_path, capsys):
     (tmp_path / "o.jsonl").write_text("old\n")
     src = tmp_path / "s.jsonl"
@@ -334,6 +375,7 @@ def test_failed_run_keeps_previous_output(tmp_path, capsys):
     assert not [p for p in tmp_path.iterdir() if "zipfit-tmp" in p.name]
 
 
+@both_executors
 def test_on_error_skip(tmp_path, capsys, task):
     srcs = task[0][:6]
     lines = [json.dumps({"text": s}).encode() for s in srcs]
@@ -364,6 +406,7 @@ def test_on_error_skip(tmp_path, capsys, task):
 
 # ------------------------------------------------------------ usage, version, messages
 
+@both_executors
 @pytest.mark.parametrize("argv, msg", [
     (["select", "{src}", "-t", "{tgt}", "-o", "{out}"], "say how many documents"),
     (["select", "{src}", "-t", "{tgt}", "-k", "1", "-c", "nope", "-o", "{out}"],

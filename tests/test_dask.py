@@ -15,10 +15,8 @@ import zipfit.dask as zd  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=40) as cluster, \
-            distributed.Client(cluster) as c:
+def client(dask_scheduler):
+    with distributed.Client(dask_scheduler) as c:
         yield c
 
 
@@ -359,5 +357,27 @@ def test_read_documents_keeps_records(client, cli_files, targets):
     assert rows.zipfit_error.isna().all()
     sel = zd.select(ddf, targets, 7)
     _, idx, sc = _local_select(rows.text.tolist(), targets, k=7)
+    assert np.array_equal(sel.zipfit_index.to_numpy(), idx)
+    assert np.array_equal(sel.zipfit_score.to_numpy(), sc)
+
+
+def test_score_and_select_treat_flagged_rows_alike(client, tmp_path, targets):
+    """Rows read_documents flagged (on_error="skip") score NaN and are not selected."""
+    import json
+    src = tmp_path / "s.jsonl"
+    good = [f"document {i} " * (i + 3) for i in range(12)]
+    lines = [json.dumps({"text": t}) for t in good]
+    lines.insert(4, '{"text": ')
+    lines.insert(9, '{"body": "x"}')
+    src.write_text("\n".join(lines) + "\n")
+    ddf = zd.read_documents([str(src)], blocksize=200, on_error="skip")
+    rows = ddf.compute()
+    flagged = rows.zipfit_error.notna().to_numpy()
+    assert flagged.sum() == 2
+    scores = zd.score(ddf, targets).compute().to_numpy()
+    assert np.isnan(scores[flagged]).all()
+    assert np.array_equal(scores[~flagged], zipfit.alignment(good, targets))
+    sel = zd.select(ddf, targets, 20)
+    _, idx, sc = _local_select(good, targets, k=20)
     assert np.array_equal(sel.zipfit_index.to_numpy(), idx)
     assert np.array_equal(sel.zipfit_score.to_numpy(), sc)
