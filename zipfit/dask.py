@@ -358,13 +358,9 @@ def _split_frame(split: Split, spec: TextSpec, on_error: str) -> "pd.DataFrame":
     policy = ErrorPolicy(on_error)
     texts: List[Any] = []
     records: List[Any] = []
-    try:
-        for r in read_split(split, spec, policy):
-            texts.append(r.text.decode("utf-8"))
-            records.append(r.data)
-    except OSError as e:
-        raise InputError(f"cannot read on the Dask worker: {e.strerror or e}",
-                         file=split.input.name) from None
+    for r in read_split(split, spec, policy):
+        texts.append(r.text.decode("utf-8"))
+        records.append(r.data)
     msgs = [str(e) for e in policy.first]
     msgs += [f"{split.input.name}: bad record"] * (policy.skipped - len(msgs))
     none = [None] * len(msgs)
@@ -421,15 +417,11 @@ def _split_leaf(split: Split, pid: int, spec: _Targets, text_spec: TextSpec, on_
     policy = ErrorPolicy(on_error)
     sel = Selector(k, budget)
     kept: List[np.ndarray] = []
-    try:
-        n = select_stream(spec.scorer().scorer.alignment_block,
-                          read_split(split, text_spec, policy, cost=unit), sel, chunk_size,
-                          first_key=pid << _SHIFT,
-                          on_scores=(lambda _c, s: kept.append(s)) if keep_scores else None,
-                          with_costs=unit is not None)
-    except OSError as e:
-        raise InputError(f"cannot read on the Dask worker: {e.strerror or e}",
-                         file=split.input.name) from None
+    n = select_stream(spec.scorer().scorer.alignment_block,
+                      read_split(split, text_spec, policy, cost=unit), sel, chunk_size,
+                      first_key=pid << _SHIFT,
+                      on_scores=(lambda _c, s: kept.append(s)) if keep_scores else None,
+                      with_costs=unit is not None)
     scores = (np.concatenate(kept) if kept else np.empty(0)) if keep_scores else None
     return _Partial(pid, n, sel, scores, policy)
 

@@ -471,8 +471,8 @@ def _open_binary(inp: Input) -> Tuple[BinaryIO, Callable[[], int], Callable[[], 
     return raw, raw.tell, raw.close
 
 
-def _gzip_guard(inp: Input, items: Iterator[Any]) -> Iterator[Any]:
-    """Turn decompression failures of a .gz input into an InputError."""
+def _read_guard(inp: Input, items: Iterator[Any]) -> Iterator[Any]:
+    """Turn read and decompression failures into an InputError naming the input."""
     try:
         yield from items
     except (gzip.BadGzipFile, EOFError, zlib.error) as e:
@@ -770,8 +770,7 @@ def read_split(split: Split, spec: TextSpec, policy: Optional[ErrorPolicy] = Non
     else:
         numbers = _LineNumbers(split)
         items = _lines(split, numbers, counter, policy, json_lines=inp.format == "jsonl")
-    if inp.path.lower().endswith(".gz"):
-        items = _gzip_guard(inp, items)
+    items = _read_guard(inp, items)
     n = 0
     field = None if spec.template else spec.field
     for data, pos in items:
