@@ -77,16 +77,21 @@ def test_engine_errors_become_python_exceptions():
         _core.sizes([b"x"], engine="nope", level=1, wrapper=2, workers=1)
 
 
-def test_level0_warns_once(monkeypatch):
-    monkeypatch.setattr(zipfit._api, "_warned_level0", False)
+def test_level0_warning_follows_the_filters_and_points_at_the_caller():
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         zipfit.compressed_size("abc", level=0)
         zipfit.compressed_size("abc", level=0)
-        zipfit.alignment(["a"], ["b"], level=0)
+        zipfit.alignment(["a"], ["b"], level=0, workers=1)
     msgs = [x for x in w if issubclass(x.category, zipfit.ZipFitWarning)]
-    assert len(msgs) == 1
+    assert len(msgs) == 3                                  # "always" shows every one
     assert "level 0 stores the data uncompressed" in str(msgs[0].message)
+    assert {m.filename for m in msgs} == {__file__}        # the user's line
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("default")                   # once per location
+        for _ in range(3):
+            zipfit.compressed_size("abc", level=0)
+    assert len([x for x in w if issubclass(x.category, zipfit.ZipFitWarning)]) == 1
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         zipfit.compressed_size("abc", level=1)
@@ -106,7 +111,8 @@ def test_zipfit_object():
     sel = zf.select(["def g(): pass", "hello"], k=1)
     assert isinstance(sel, zipfit.Selection)
     assert sel.indices.dtype == np.int64 and sel.scores.dtype == np.float64
-    assert list(sel) == [(int(sel.indices[0]), float(sel.scores[0]))]
+    indices, scores = sel                                  # unpacks into its fields
+    assert indices is sel.indices and scores is sel.scores
     d = zf.cdist(["a", "b"])
     assert d.shape == (2, 1)
 

@@ -72,7 +72,6 @@ def test_defaults_match_1_0_9(tmp_path):
     assert (z.compression_algorithm, z.compress_level, z.output_file, z.cache_size) == \
         ("gzip", 0, "top_k_sequences.jsonl", 100000)
     with pytest.warns(zipfit.ZipFitWarning, match="level 0"):
-        zipfit._api._warned_level0 = False
         assert z.compress("abc") == len(gzip.compress(b"abc", compresslevel=0))
     assert ZIPFIT(None, None, k=1).load_jsonl(str(tmp_path / "missing.jsonl")) == []
 

@@ -108,7 +108,7 @@ def test_cdist_equals_reference(small_task, engine, compressor, level):
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("level", [1, 4, 6, 9])
 @given(a=st.lists(st.binary(max_size=300), max_size=6),
-       b=st.lists(st.text(max_size=300), max_size=4))
+       b=st.lists(st.text(max_size=300), min_size=1, max_size=4))
 def test_cdist_random_sets(engine, level, a, b):
     got = zipfit.cdist(a, b, level=level, workers=2, engine=engine)
     assert got.shape == (len(a), len(b))

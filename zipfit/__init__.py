@@ -26,14 +26,20 @@ from ._api import (
     zlib_version,
 )
 from .errors import InputError, OutputError, UsageError, ZipFitError, ZipFitWarning
-from ._compressors import names as _compressor_names
+from typing import Dict
+
+from . import _compressors
 
 __version__ = "0.1.0"
 
 
-def compressors() -> tuple:
-    """Names of the available compressors."""
-    return _compressor_names()
+def compressors() -> Dict[str, str]:
+    """Every compressor, and whether it is usable now or what to install for it.
+
+    >>> zipfit.compressors()["gzip"]
+    'ready'
+    """
+    return {name: _compressors.get(name).status() for name in _compressors.names()}
 
 
 __all__ = [

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import warnings
 import zlib as _pyzlib
 from typing import Any, Callable, Iterable, List, Optional, Union
 
@@ -12,7 +11,7 @@ from . import _compressors, _core, _pyengine
 from ._checks import check_dtype, check_limits, resolve_workers
 from ._select import (CHUNK_DOCS, Selection, StreamSelection, Selector, select_stream,
                       top_k)
-from .errors import ZipFitWarning
+from .errors import ZipFitWarning, warn
 from .io import TextSpec, records_from_items
 
 __all__ = [
@@ -43,7 +42,6 @@ def zlib_version() -> str:
 
 _STOCK_ZLIB = re.compile(r"^1\.(2\.(1[2-9]|[2-9]\d)|3)(\.\d+)*$")
 _stock_zlib: Optional[bool] = None
-_warned_level0 = False
 
 
 def _check_zlib() -> bool:
@@ -54,37 +52,43 @@ def _check_zlib() -> bool:
     ours = zlib_version()
     _stock_zlib = bool(_STOCK_ZLIB.match(ours))
     if not _stock_zlib:
-        warnings.warn(
-            f"zipfit is linked with zlib {ours!r}, which is not stock zlib "
-            "1.2.12-1.3.x (zlib-ng and other forks compress differently): "
-            "gzip/zlib/deflate sizes come from that library (engine='zlib') and "
-            "will not match scores computed with stock zlib.",
-            ZipFitWarning, stacklevel=4)
+        warn(f"zipfit is linked with zlib {ours!r}, which is not stock zlib "
+             "1.2.12-1.3.x (zlib-ng and other forks compress differently): "
+             "gzip/zlib/deflate sizes come from that library (engine='zlib') and "
+             "will not match scores computed with stock zlib.")
     elif ours != _pyzlib.ZLIB_RUNTIME_VERSION:
-        warnings.warn(
-            f"zipfit runs zlib {ours} but Python's zlib module runs "
-            f"{_pyzlib.ZLIB_RUNTIME_VERSION}; sizes may differ from gzip.compress().",
-            ZipFitWarning, stacklevel=4)
+        warn(f"zipfit runs zlib {ours} but Python's zlib module runs "
+             f"{_pyzlib.ZLIB_RUNTIME_VERSION}; sizes may differ from gzip.compress().")
     return _stock_zlib
 
 
 def _warn_level0(comp: _compressors.Compressor, level: int) -> None:
-    global _warned_level0
-    if level == 0 and comp.engines and "zlib" in comp.engines and not _warned_level0:
-        _warned_level0 = True
-        warnings.warn(
-            f"{comp.name} level 0 stores the data uncompressed, so NCD depends "
-            "only on the text lengths and the ranking is by length. (It is the "
-            "default of the official zip-fit 1.0.9.) Use level 1-9 for real "
-            "compression.", ZipFitWarning, stacklevel=4)
+    # Python's warning filters decide how often it shows (by default once per
+    # line of the caller's code that asked for level 0).
+    if level == 0 and comp.engines and "zlib" in comp.engines:
+        warn(f"{comp.name} level 0 stores the data uncompressed, so NCD depends "
+             "only on the text lengths and the ranking is by length. (It is the "
+             "default of the official zip-fit 1.0.9.) Use level 1-9 for real "
+             "compression.")
 
 
 def as_texts(texts: Any, what: str) -> List[Text]:
-    """A list of str/bytes from any iterable of texts, with clear errors."""
+    """A list of str/bytes from any ordered iterable of texts, with clear errors.
+
+    A list, tuple, numpy array, pandas Series or generator is taken in
+    order.  A single text, a dict (its keys), a set (no order) and a pandas
+    DataFrame (its column names) are refused.
+    """
     if isinstance(texts, (str, bytes)):
         raise TypeError(
             f"{what} must be a sequence of texts, not a single {type(texts).__name__}; "
             f"wrap it in a list")
+    kind = type(texts).__name__
+    if isinstance(texts, (dict, set, frozenset)) or kind == "DataFrame":
+        hint = {"dict": "pass its values or keys as a list",
+                "DataFrame": "pass one column, e.g. df['text']"}.get(
+                    kind, "a set has no order; pass a list")
+        raise TypeError(f"{what} must be an ordered sequence of texts, not a {kind} ({hint})")
     try:
         items = list(texts)
     except TypeError:
@@ -144,7 +148,7 @@ class Setup:
                    progress: Optional[Callable[[int], None]], what: str) -> np.ndarray:
         if self.engine is None:
             return _pyengine.ncd_matrix(sources, targets, workers, row_sizes,
-                                        col_sizes, dtype, what)
+                                        col_sizes, dtype, progress, what)
         return _core.ncd_matrix(sources, targets, workers=workers,
                                 row_sizes=row_sizes, col_sizes=col_sizes,
                                 dtype=dtype, progress=progress, what=what)
@@ -185,11 +189,14 @@ def ncd(x: Text, y: Text, *, compressor: str = "gzip",
 
 
 def cdist(a: Iterable[Text], b: Iterable[Text], *, compressor: str = "gzip",
-          level: Optional[int] = None, workers: int = 1,
+          level: Optional[int] = None, workers: int = -1,
           dtype: Any = np.float64, engine: Optional[str] = None) -> np.ndarray:
     """NCD of every pair: entry ``[i, j]`` is NCD(a[i], b[j]) using a[i] ⊕ b[j].
 
-    Returns an array of shape ``(len(a), len(b))`` (also when either is empty).
+    Returns an array of shape ``(len(a), len(b))``; ``a`` may be empty (shape
+    ``(0, len(b))``), ``b`` may not (ValueError), as everywhere in zipfit:
+    sources may be empty, targets may not.  ``workers=-1`` (the default)
+    uses all usable cores.
 
     >>> cdist(["abc abc", "xyz"], ["abc"], level=6).shape
     (2, 1)
@@ -204,10 +211,13 @@ def cdist(a: Iterable[Text], b: Iterable[Text], *, compressor: str = "gzip",
 
 def alignment(sources: Iterable[Text], targets: Iterable[Text], *,
               compressor: str = "gzip", level: Optional[int] = None,
-              workers: int = 1, engine: Optional[str] = None) -> np.ndarray:
+              workers: int = -1, engine: Optional[str] = None) -> np.ndarray:
     """ZIP-FIT alignment of each source: ``1 - mean_j NCD(source, targets[j])``.
 
-    Returns a float64 array of shape ``(len(sources),)``.
+    Returns a float64 array of shape ``(len(sources),)`` (empty for no
+    sources; no targets is a ValueError).  ``workers=-1`` (the default) uses
+    all usable cores, like :class:`ZipFit`, the command line and the
+    official package.
 
     >>> alignment(["def f(x): return x"], ["def g(y): return y", "print(1)"]).shape
     (1,)
@@ -229,6 +239,8 @@ class Scorer:
 
     def __init__(self, setup: Setup, targets: List[Text], workers: int,
                  what: str = "targets") -> None:
+        if not targets:
+            raise ValueError(f"{what}: zipfit needs at least one target text")
         self.setup = setup
         self.workers = workers
         self.prepared = setup.targets(targets, what)
@@ -237,6 +249,7 @@ class Scorer:
     def ncd(self, sources: List[Text], dtype: Any = np.float64,
             progress: Optional[Callable[[int], None]] = None,
             what: str = "sources") -> np.ndarray:
+        dtype = check_dtype(dtype)
         src_sizes = self.setup.sizes(sources, self.workers, what)
         return self.setup.ncd_matrix(sources, self.prepared, self.workers, src_sizes,
                                      self.target_sizes, dtype, progress, what)
@@ -249,8 +262,6 @@ class Scorer:
     def alignment(self, sources: List[Text],
                   progress: Optional[Callable[[int], None]] = None) -> np.ndarray:
         """Alignment of every source, ``CHUNK_DOCS`` at a time (``progress(sources done)``)."""
-        if len(self.target_sizes) == 0:
-            raise ValueError("alignment needs at least one target")
         out = np.empty(len(sources), dtype=np.float64)
         for lo in range(0, len(sources), CHUNK_DOCS):
             chunk = sources[lo:lo + CHUNK_DOCS]
@@ -263,12 +274,39 @@ class Scorer:
 class ZipFit:
     """ZIP-FIT scorer for a fixed set of targets.
 
-    The targets are compressed and prepared once; ``score`` and ``select``
-    can then be called on any number of source batches.
+    The targets are compressed and prepared once; ``score``, ``cdist``,
+    ``select`` and ``select_iter`` can then be called on any number of
+    source batches.
 
-    >>> zf = ZipFit(["def add(a, b):\\n    return a + b\\n"], workers=1)
-    >>> sel = zf.select(["def mul(a, b):\\n    return a * b\\n", "The cat sat."], k=1)
-    >>> sel.indices.tolist()
+    Parameters
+    ----------
+    targets:
+        The target examples: an ordered sequence (list, tuple, numpy array,
+        pandas Series, generator) of ``str`` (encoded as UTF-8) or ``bytes``;
+        at least one.
+    compressor:
+        ``"gzip"`` (default), ``"zlib"``, ``"deflate"``, ``"lz4"``,
+        ``"zstd"``, ``"brotli"``, ``"lzma"`` or ``"bz2"``;
+        :func:`zipfit.compressors` tells which are usable now.
+    level:
+        The compression level, or ``None`` (default) for the compressor's
+        own default (gzip 9, lz4 0, ...).  numpy integers are accepted.
+    workers:
+        Threads: ``-1`` (default) all usable cores, ``1`` serial, ``-2``
+        all but one; ``0`` is an error.
+    engine:
+        How sizes are computed; ``None`` (default) picks the fastest exact
+        one: ``"deflate"`` (zipfit's size-only model of stock zlib) or
+        ``"zlib"`` (the system zlib) for the deflate family, ``"lz4"`` for
+        lz4 levels below 3, the compressor's own Python library otherwise.
+
+    Scores are bit-identical whatever ``workers`` and ``engine`` are.
+
+    >>> zf = ZipFit(["def add(a, b):\\n    return a + b\\n"], level=6, workers=1)
+    >>> zf
+    ZipFit(n_targets=1, compressor='gzip', level=6, workers=1, engine='deflate')
+    >>> indices, scores = zf.select(["def mul(a, b):\\n    return a * b\\n", "The cat sat."], k=1)
+    >>> indices.tolist()
     [0]
     """
 
@@ -277,10 +315,7 @@ class ZipFit:
                  engine: Optional[str] = None) -> None:
         self.workers = resolve_workers(workers)
         self._setup = Setup(compressor, level, engine)
-        tl = as_texts(targets, "targets")
-        if not tl:
-            raise ValueError("ZipFit needs at least one target text")
-        self.scorer = Scorer(self._setup, tl, self.workers)
+        self.scorer = Scorer(self._setup, as_texts(targets, "targets"), self.workers)
 
     @property
     def compressor(self) -> str:
@@ -316,7 +351,12 @@ class ZipFit:
         return self.scorer.ncd(as_texts(sources, "sources"), dtype=dtype)
 
     def select(self, sources: Iterable[Text], k: int) -> Selection:
-        """The ``k`` best-aligned sources, best first, ties by lower index."""
+        """The ``k`` best-aligned sources, best first, ties by lower index.
+
+        ``indices`` are positions in ``sources`` (with pandas, use
+        ``df.iloc[sel.indices]``, not ``.loc``).  ``k=0`` selects nothing;
+        a ``k`` larger than the pool selects everything.
+        """
         k, _, _ = check_limits(k, None, None)
         return top_k(self.score(sources), k)
 

@@ -11,7 +11,9 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-__all__ = ["check_int", "check_limits", "check_dtype", "resolve_workers", "usable_cores"]
+from .errors import warn
+
+__all__ = ["check_int", "check_limits", "check_level", "check_dtype", "resolve_workers", "usable_cores"]
 
 
 def check_int(name: str, value: Any, minimum: int = 0) -> int:
@@ -38,6 +40,15 @@ def check_limits(k: Any, budget_tokens: Any, budget_bytes: Any
     return k, None, None
 
 
+def check_level(level: Any) -> Optional[int]:
+    """A compression level: None (the compressor's default) or an int."""
+    if level is None:
+        return None
+    if isinstance(level, bool) or not isinstance(level, (int, np.integer)):
+        raise TypeError(f"level must be an int or None, not {type(level).__name__}")
+    return int(level)
+
+
 def check_dtype(dtype: Any) -> np.dtype:
     """float64 or float32, the two types the engines write."""
     dt = np.dtype(dtype)
@@ -57,7 +68,9 @@ def usable_cores() -> int:
 def resolve_workers(workers: Any) -> int:
     """Threads to use: 1 = serial, -1 = all usable cores, -2 = all but one...
 
-    Usable cores respect the process's CPU affinity.  0 is an error.
+    Usable cores respect the process's CPU affinity.  0 is an error.  More
+    threads than usable cores run (they are what was asked for) but only
+    slow the work down, so they draw a ``ZipFitWarning``.
     """
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)):
         raise TypeError(f"workers must be an int, not {type(workers).__name__}")
@@ -66,6 +79,10 @@ def resolve_workers(workers: Any) -> int:
         raise ValueError(
             "workers=0 is not allowed: use a positive thread count, "
             "-1 for all usable cores, or -2, -3... to leave cores free")
+    cores = usable_cores()
+    if workers > cores:
+        warn(f"workers={workers} is more than the {cores} usable cores: the extra "
+             "threads only slow the work down (use -1 for all usable cores)")
     if workers > 0:
         return workers
-    return max(1, usable_cores() + 1 + workers)
+    return max(1, cores + 1 + workers)

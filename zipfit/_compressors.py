@@ -10,11 +10,14 @@ from __future__ import annotations
 import bz2
 import gzip
 import importlib
+import importlib.util
 import lzma
 import threading
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Optional, Tuple
+
+from ._checks import check_level
 
 __all__ = ["Compressor", "register", "get", "names"]
 
@@ -41,9 +44,23 @@ class Compressor:
     module: Optional[str] = None
 
     def require(self) -> None:
-        """Raise ImportError naming the extra if ``size``'s library is missing."""
+        """Raise ImportError naming the compressor and its extra if its library is missing."""
         if self.module is not None:
-            _require(self.module, self.extra or self.name)
+            _require(self.module, self.extra or self.name, self.name)
+
+    def status(self) -> str:
+        """"ready", or what to install before it (or some of its levels) can be used."""
+        if self.module is None:
+            return "ready"
+        try:
+            self.require()
+        except ImportError:
+            hint = f'pip install "zipfit[{self.extra or self.name}]"'
+            if self.engines:   # the C engine covers the other levels
+                levels = self.python_only_levels
+                return f"ready; levels {levels[0]}-{levels[-1]} need: {hint}"
+            return f"needs: {hint}"
+        return "ready"
 
     def engines_for(self, level: int) -> Tuple[str, ...]:
         """The C engines that are exact at ``level`` (none: use ``size``)."""
@@ -51,10 +68,9 @@ class Compressor:
 
     def resolve_level(self, level: Optional[int]) -> int:
         """The level to use; ``None`` means the compressor's own default."""
+        level = check_level(level)
         if level is None:
             return self.default_level
-        if isinstance(level, bool) or not isinstance(level, int):
-            raise TypeError(f"level must be an int or None, not {type(level).__name__}")
         if not self.min_level <= level <= self.max_level:
             raise ValueError(
                 f"level {level} is not valid for {self.name!r}: "
@@ -110,13 +126,13 @@ register(Compressor("zlib", 6, 0, 9, _zlib_size, _DEFLATE_ENGINES, WRAP_ZLIB))
 register(Compressor("deflate", 6, 0, 9, _deflate_size, _DEFLATE_ENGINES, WRAP_RAW))
 
 
-def _require(module: str, extra: str) -> Any:
+def _require(module: str, extra: str, name: Optional[str] = None) -> Any:
     """Import an optional library or say which extra installs it."""
     try:
         return importlib.import_module(module)
     except ImportError:
         raise ImportError(
-            f"this compressor needs the {module!r} module: "
+            f"compressor {name or extra!r} needs the {module!r} module: "
             f'pip install "zipfit[{extra}]"') from None
 
 

@@ -7,10 +7,11 @@ libraries release the GIL while they compress, so threads run in parallel.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, List, Sequence
+from typing import Any, Callable, List, Optional, Sequence
 
 import numpy as np
 
+from ._checks import usable_cores
 from ._compressors import Compressor
 
 
@@ -35,21 +36,31 @@ def _blocks(n: int, workers: int, max_rows: int) -> List[range]:
     return [range(lo, min(n, lo + step)) for lo in range(0, n, step)]
 
 
-def _map_blocks(fn, n: int, workers: int, max_rows: int = 1 << 30) -> None:
-    """Run fn over row blocks on a thread pool.
+def _map_blocks(fn, n: int, workers: int, max_rows: int = 1 << 30,
+                done: Optional[Callable[[int], None]] = None) -> None:
+    """Run fn over row blocks on a thread pool; ``done(rows finished)`` after each.
 
     Blocks are small (at most ``max_rows`` rows), so on Ctrl-C or an error
     the pending blocks are cancelled and only the running ones finish.
+    Threads beyond the usable cores would only contend, so there are none.
     """
     blocks = _blocks(n, workers, max_rows)
-    if workers == 1 or len(blocks) == 1:
+    finished = 0
+    threads = min(workers, len(blocks), usable_cores())
+    if threads <= 1:
         for b in blocks:
             fn(b)
+            finished += len(b)
+            if done is not None:
+                done(finished)
         return
-    pool = ThreadPoolExecutor(max_workers=min(workers, len(blocks)))
+    pool = ThreadPoolExecutor(max_workers=threads)
     try:
-        for f in [pool.submit(fn, b) for b in blocks]:
+        for b, f in [(b, pool.submit(fn, b)) for b in blocks]:
             f.result()
+            finished += len(b)
+            if done is not None:
+                done(finished)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -82,7 +93,10 @@ class Targets:
 
 def ncd_matrix(sources: Sequence[Any], targets: Targets, workers: int,
                row_sizes: np.ndarray, col_sizes: np.ndarray, dtype: Any,
+               progress: Optional[Callable[[int], None]] = None,
                what: str = "sources") -> np.ndarray:
+    """NCD of every pair, with the C engines' contract: float64 or float32
+    (checked by the caller), ``progress(pairs done)`` as rows finish."""
     rows = _as_bytes(sources, what)
     size, level, cols = targets.comp.size, targets.level, targets.data
     out = np.zeros((len(rows), len(cols)), dtype=dtype)
@@ -98,5 +112,6 @@ def ncd_matrix(sources: Sequence[Any], targets: Targets, workers: int,
 
     if cols:
         # one source row (every target) per block: a row is the unit of work
-        _map_blocks(run, len(rows), workers, max_rows=1)
+        _map_blocks(run, len(rows), workers, max_rows=1,
+                    done=None if progress is None else lambda r: progress(r * len(cols)))
     return out

@@ -33,7 +33,13 @@ CHUNK_BYTES = 32 << 20
 
 @dataclass(frozen=True)
 class Selection:
-    """The top-k sources: positions in the input and their scores, best first."""
+    """The selected sources, best first: ``indices`` and their ``scores``.
+
+    ``indices`` are positions in the input (0-based; with a pandas frame use
+    ``.iloc``, not ``.loc``).  A selection unpacks into its two arrays, like
+    ``torch.topk``'s result: ``indices, scores = zf.select(sources, k)``;
+    ``len(sel)`` is the number selected.
+    """
 
     indices: np.ndarray
     scores: np.ndarray
@@ -42,7 +48,7 @@ class Selection:
         return len(self.indices)
 
     def __iter__(self):
-        return iter(zip(self.indices.tolist(), self.scores.tolist()))
+        return iter((self.indices, self.scores))
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,8 @@ class StreamSelection(Selection):
 
     ``items[i]`` is the input item at ``indices[i]`` (as given: str, bytes
     or dict).  ``total_cost`` is the selection's tokens or bytes when a
-    budget was used (0 otherwise).
+    budget was used (0 otherwise).  It unpacks like a ``Selection``
+    (``indices, scores = sel``).
     """
 
     items: Tuple[Any, ...] = ()

@@ -5,9 +5,12 @@ is also ``OSError``, so code that caught the built-in types keeps working.
 """
 from __future__ import annotations
 
+import os
+import sys
+import warnings
 from typing import Optional
 
-__all__ = ["ZipFitError", "InputError", "OutputError", "UsageError", "ZipFitWarning"]
+__all__ = ["ZipFitError", "InputError", "OutputError", "UsageError", "ZipFitWarning", "warn"]
 
 
 class ZipFitError(Exception):
@@ -77,3 +80,20 @@ class UsageError(ZipFitError, ValueError):
 
 class ZipFitWarning(UserWarning):
     """Something that makes scores differ from what the user likely expects."""
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn(message: str) -> None:
+    """Issue a ``ZipFitWarning`` attributed to the user's line of code.
+
+    The warning points at the first caller outside the zipfit package, so
+    Python's warning filters (``-W always``, ``-W error``, once per location)
+    apply to the user's call, whichever zipfit entry point it went through.
+    """
+    level, frame = 2, sys._getframe(1)   # level 2 is the frame of warn()'s caller
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        level += 1
+        frame = frame.f_back
+    warnings.warn(message, ZipFitWarning, stacklevel=level)

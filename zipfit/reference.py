@@ -48,6 +48,11 @@ def cdist(a: Sequence[Text], b: Sequence[Text], *, compressor: str = "gzip",
 
 def alignment(sources: Sequence[Text], targets: Sequence[Text], *,
               compressor: str = "gzip", level: Optional[int] = None) -> np.ndarray:
-    """1 - mean_j NCD(source, targets[j]) for every source."""
+    """mean_j (1 - NCD(source, targets[j])) for every source, as the API sums it.
+
+    Like the API, it needs at least one target (ValueError otherwise).
+    """
+    if not len(targets):
+        raise ValueError("zipfit needs at least one target text")
     d = cdist(sources, targets, compressor=compressor, level=level)
-    return 1.0 - d.mean(axis=1) if len(targets) else np.zeros(len(sources))
+    return np.mean(1.0 - d, axis=1)
