@@ -430,7 +430,7 @@ def test_usage_errors(files, capsys, argv, msg):
 
 def test_argparse_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as e:
-        run("select", "x.jsonl", "-k", "0", "-t", "t.jsonl")
+        run("select", "x.jsonl", "-k", "-1", "-t", "t.jsonl")
     assert e.value.code == 2
     with pytest.raises(SystemExit) as e:
         run("select", "x.jsonl", "-k", "3")          # no --target

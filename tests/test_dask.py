@@ -186,7 +186,7 @@ def test_local_scheduler_without_client(monkeypatch, pool, targets):
 
 def test_errors(client, pool, targets):
     ddf, _ = pool
-    with pytest.raises(KeyError, match="'body' not found.*text, id, meta"):
+    with pytest.raises(zipfit.InputError, match="'body' not found.*text, id, meta"):
         zd.score(ddf, targets, text_column="body")
     with pytest.raises(TypeError, match="from_pandas"):
         zd.score(pd.DataFrame({"text": ["a"]}), targets)

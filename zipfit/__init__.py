@@ -14,6 +14,9 @@ engine running in threads that release the GIL.
 >>> zf.select(["def mul(a, b):\\n    return a * b\\n", "Paris is in France."], k=1).indices
 array([0])
 """
+from typing import Dict
+
+from . import _compressors
 from ._api import (
     Selection,
     Text,
@@ -26,9 +29,6 @@ from ._api import (
     zlib_version,
 )
 from .errors import InputError, OutputError, UsageError, ZipFitError, ZipFitWarning
-from typing import Dict
-
-from . import _compressors
 
 __version__ = "0.1.0"
 
@@ -36,6 +36,7 @@ __version__ = "0.1.0"
 def compressors() -> Dict[str, str]:
     """Every compressor, and whether it is usable now or what to install for it.
 
+    >>> import zipfit
     >>> zipfit.compressors()["gzip"]
     'ready'
     """

@@ -7,7 +7,8 @@
 
 This module only parses arguments, calls a job of :mod:`zipfit.pipeline` and
 prints.  Exit status: 0 done, 1 bad input or failure, 2 bad usage, 130
-interrupted (128 + N after signal N).
+interrupted (128 + N after signal N; 141 when the reader of standard output
+goes away).
 """
 from __future__ import annotations
 
@@ -23,13 +24,14 @@ import numpy as np
 
 from . import __version__, pipeline
 from .errors import InputError, UsageError, ZipFitError
-from .io import FORMATS, Counter
+from .io import FORMAT_NAMES, Counter
 from .pipeline import format_rate
 
 PROG = "zipfit"
 EXIT_INPUT = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_PIPE = 128 + getattr(signal, "SIGPIPE", 13)
 DEFAULT_CHUNK = 4096
 
 
@@ -54,6 +56,16 @@ def _positive_int(s: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}") from None
     if v < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
+    return v
+
+
+def _count(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {s!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {s!r}")
     return v
 
 
@@ -93,9 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="build each target's text from several fields, e.g. "
                         "'Problem: {prompt}\\nSolution: {canonical_solution}' "
                         "(write real newlines or \\n)")
-    g.add_argument("--format", choices=sorted(FORMATS), dest="format",
+    g.add_argument("--format", choices=FORMAT_NAMES, dest="format",
                    help="format of the sources (default: from the file name; "
-                        "standard input: jsonl)")
+                        "standard input: jsonl, gzip-compressed or not)")
+    g.add_argument("--target-format", choices=FORMAT_NAMES,
+                   help="format of the targets (default: from the file name; "
+                        "standard input: jsonl, gzip-compressed or not)")
     g.add_argument("--on-error", choices=("fail", "skip"), default="fail",
                    help="a bad source record stops the run (fail, the default) or is "
                         "skipped, counted and reported (skip; skipped records take "
@@ -119,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "budget), best first, each with all its fields plus zipfit_score "
                     "and zipfit_index (its position in the input stream).")
     lim = ps.add_argument_group("how many")
-    lim.add_argument("-k", type=_positive_int, metavar="N", help="select N documents")
+    lim.add_argument("-k", type=_count, metavar="N",
+                     help="select N documents (0 selects none)")
     b = lim.add_mutually_exclusive_group()
     b.add_argument("--budget-tokens", type=_positive_int, metavar="N",
                    help="select the best documents until their whitespace-separated "
@@ -153,8 +169,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write NCD(source i, target j) for every pair to a .npy file of "
                     "shape (sources, targets).")
     mx.add_argument("-o", "--output", required=True, metavar="FILE.npy", help="output .npy file")
-    mx.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    mx.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                    help="type of the matrix's values (default float64; float32 halves "
+                         "the file)")
+    p.commands = {"select": ps, "score": sc, "matrix": mx}  # type: ignore[attr-defined]
     return p
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parse the command line; a subcommand's mistakes print its own usage."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
 
 
 # ------------------------------------------------------------------ progress
@@ -233,7 +261,8 @@ def _job(args: argparse.Namespace) -> pipeline.Job:
     return pipeline.Job(
         sources=args.sources, targets=args.target, text_field=args.text_field,
         target_field=args.target_field, target_template=_unescape(args.target_template),
-        format=args.format, on_error=args.on_error, compressor=args.compressor,
+        format=args.format, target_format=args.target_format, on_error=args.on_error,
+        compressor=args.compressor,
         level=args.level, workers=-1 if args.workers is None else args.workers,
         chunk_size=args.chunk_size)
 
@@ -290,8 +319,7 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     old_show = warnings.showwarning
 
     def show(message: Any, category: Any, filename: str, lineno: int,
@@ -320,12 +348,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         _say("interrupted; no output written")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
+        # The reader went away (`zipfit score ... | head`): stop quietly with
+        # the status a tool killed by SIGPIPE has, as head-fed tools do.
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
         except OSError:  # pragma: no cover
             pass
-        return EXIT_INPUT
+        return EXIT_PIPE
     except MemoryError:
         _say("error: out of memory; try a smaller --chunk-size")
         return EXIT_INPUT

@@ -229,7 +229,7 @@ def _text_series(obj: Any, text_column: str) -> Any:
         return obj
     if isinstance(obj, dd.DataFrame):
         if text_column not in obj.columns:
-            raise KeyError(
+            raise InputError(
                 f"text column {text_column!r} not found; the frame has columns: "
                 f"{', '.join(map(str, obj.columns))}")
         return obj[text_column]
@@ -335,7 +335,7 @@ def select(frame: Any, targets: Iterable[Text], k: Optional[int] = None, *,
     if isinstance(frame, dd.Series):
         frame = frame.to_frame(name=text_column)
     if not isinstance(frame, dd.DataFrame) or text_column not in frame.columns:
-        _text_series(frame, text_column)  # raises the TypeError or KeyError
+        _text_series(frame, text_column)  # raises the TypeError or InputError
     spec = _prepare(targets, options)
     handle = _ship(spec)
     leaves = [dask.delayed(_frame_leaf)(part, pid, handle, text_column, k, budget, unit)

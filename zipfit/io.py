@@ -40,6 +40,7 @@ from .errors import InputError
 
 __all__ = [
     "FORMATS",
+    "FORMAT_NAMES",
     "Record",
     "TextSpec",
     "ErrorPolicy",
@@ -63,6 +64,9 @@ FORMATS = {
     "txt": (".txt", ".txt.gz"),
     "parquet": (".parquet",),
 }
+
+#: what a format option accepts: the formats, and the gzip-compressed ones
+FORMAT_NAMES = ("jsonl", "jsonl.gz", "json", "json.gz", "txt", "txt.gz", "parquet")
 
 _READ_BYTES = 1 << 20
 
@@ -286,14 +290,22 @@ def doc_cost(text: Any, cost: Optional[str]) -> int:
 # ------------------------------------------------------------------ inputs
 
 class Input:
-    """One input: a path (or ``-`` for stdin), its display name and format."""
+    """One input: a path (or ``-`` for stdin), its display name and format.
 
-    __slots__ = ("path", "name", "format")
+    ``gzip`` is True for gzip-compressed data (a ``.gz`` name or a format
+    such as ``jsonl.gz``); for standard input without such a format it is
+    None: the data is checked for gzip's magic bytes when it is opened.
+    """
+
+    __slots__ = ("path", "name", "format", "gzip")
 
     def __init__(self, path: str, fmt: str) -> None:
         self.path = path
         self.name = "<stdin>" if path == "-" else path
-        self.format = fmt
+        self.gzip: Optional[bool] = fmt.endswith(".gz") or path.lower().endswith(".gz")
+        if path == "-" and not self.gzip:
+            self.gzip = None
+        self.format = fmt[:-3] if fmt.endswith(".gz") else fmt
 
     @property
     def size(self) -> Optional[int]:
@@ -328,16 +340,17 @@ def expand_inputs(paths: List[str], fmt: Optional[str] = None,
     extension are taken from directories.  Missing files, empty directories,
     globs matching nothing and unknown formats are ``InputError``.
     """
-    if fmt is not None and fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    if fmt is not None and fmt not in FORMAT_NAMES:
+        raise ValueError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMAT_NAMES)}")
     out: List[Input] = []
+    option = "--target-format" if what == "target" else "--format"
 
     def add(path: str) -> None:
         f = fmt or format_of(path)
         if f is None:
             raise InputError(
                 "cannot tell the format from the file name: use a name ending in "
-                ".jsonl, .jsonl.gz, .json, .txt or .parquet, or give --format",
+                f".jsonl, .jsonl.gz, .json, .txt or .parquet, or give {option}",
                 file=path)
         out.append(Input(path, f))
 
@@ -421,7 +434,7 @@ def splits(inputs: List[Input], blocksize: Optional[int] = None) -> List[Split]:
     out: List[Split] = []
     for inp in inputs:
         whole = (blocksize is None or inp.path == "-" or inp.format == "json"
-                 or inp.path.lower().endswith(".gz"))
+                 or inp.gzip is not False)
         if whole:
             out.append(Split(inp))
         elif inp.format == "parquet":
@@ -437,6 +450,9 @@ def splits(inputs: List[Input], blocksize: Optional[int] = None) -> List[Split]:
             for start in range(0, max(size, 1), blocksize):
                 out.append(Split(inp, start, min(start + blocksize, size)))
     return out
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _open_binary(inp: Input) -> Tuple[BinaryIO, Callable[[], int], Callable[[], None]]:
@@ -456,12 +472,17 @@ def _open_binary(inp: Input) -> Tuple[BinaryIO, Callable[[], int], Callable[[], 
                 count[0] += len(b)
                 return b
 
-        return _Tracked(), lambda: count[0], lambda: None  # type: ignore[return-value]
+        gz = inp.gzip
+        if gz is None:   # gzip data on a pipe: told by its first two bytes
+            peek = getattr(raw, "peek", None)
+            gz = peek is not None and peek(2)[:2] == _GZIP_MAGIC
+        stream: Any = gzip.GzipFile(fileobj=_Tracked(), mode="rb") if gz else _Tracked()
+        return stream, lambda: count[0], lambda: None
     try:
         raw = open(inp.path, "rb")
     except OSError as e:
         raise InputError(f"cannot open: {e.strerror}", file=inp.name) from None
-    if inp.path.lower().endswith(".gz"):
+    if inp.gzip:
         gz = gzip.GzipFile(fileobj=raw, mode="rb")
 
         def close() -> None:
@@ -514,6 +535,9 @@ def decode_line(raw: bytes, first: bool, json_lines: bool) -> Any:
     if json_lines:
         if not raw.strip():
             return BLANK
+        # without its line end, an unterminated string reads as one (the
+        # newline would be reported as an invalid control character)
+        raw = raw.rstrip(b"\r\n")
     elif raw.endswith(b"\n"):
         raw = raw[:-1]
         if raw.endswith(b"\r"):

@@ -30,18 +30,20 @@ __all__ = ["AtomicOutput", "RecordWriter", "NpyWriter", "ParquetScores", "output
 TMP_SUFFIX = ".zipfit-tmp"
 
 
-def output_kind(path: str) -> str:
-    """What a file name means as an output: jsonl, json, npy or parquet."""
-    low = path.lower()
+_OUTPUT_KINDS = {".jsonl": "jsonl", ".jsonl.gz": "jsonl", ".ndjson": "jsonl",
+                 ".ndjson.gz": "jsonl", ".json": "json", ".json.gz": "json",
+                 ".npy": "npy", ".parquet": "parquet"}
+
+
+def output_kind(path: str) -> Optional[str]:
+    """What a file name means as an output: jsonl, json, npy, parquet, or None (unknown)."""
     if path == "-":
         return "jsonl"
-    if low.endswith(".npy"):
-        return "npy"
-    if low.endswith(".parquet"):
-        return "parquet"
-    if low.endswith((".json", ".json.gz")):
-        return "json"
-    return "jsonl"
+    low = path.lower()
+    for end, kind in _OUTPUT_KINDS.items():
+        if low.endswith(end):
+            return kind
+    return None
 
 
 def check_not_an_input(path: str, inputs: Iterable[str]) -> None:

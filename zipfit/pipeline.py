@@ -46,6 +46,7 @@ class Job:
     target_field: Optional[str] = None
     target_template: Optional[str] = None
     format: Optional[str] = None
+    target_format: Optional[str] = None
     on_error: str = "fail"
     compressor: str = "gzip"
     level: Optional[int] = None
@@ -53,13 +54,30 @@ class Job:
     chunk_size: int = CHUNK_DOCS
 
     def check(self) -> None:
-        """Options that can be checked before anything is read."""
-        ErrorPolicy(self.on_error)
-        check_int("chunk_size", self.chunk_size, 1)
-        _compressors.get(self.compressor).resolve_level(self.level)
+        """Options that can be checked before anything is read (UsageError)."""
         if "-" in self.sources and "-" in self.targets:
             raise UsageError("standard input ('-') can feed the sources or the targets, "
                              "not both")
+        if self.target_template is not None and self.target_field is not None:
+            raise UsageError("--target-template builds each target's text from its "
+                             "fields: give it or --target-field, not both")
+        comp = _compressors.get(self.compressor)
+        try:
+            comp.resolve_level(self.level)
+        except ValueError:
+            raise UsageError(f"--level {self.level} is not valid for {comp.name!r}: choose "
+                             f"{comp.min_level}..{comp.max_level}, or leave --level out "
+                             f"for its default ({comp.default_level})") from None
+        ErrorPolicy(self.on_error)
+        check_int("chunk_size", self.chunk_size, 1)
+        self.text_spec()
+        self.target_spec()
+
+    def text_spec(self) -> TextSpec:
+        return TextSpec(self.text_field)
+
+    def target_spec(self) -> TextSpec:
+        return TextSpec(self.target_field or self.text_field, self.target_template)
 
 
 @dataclass
@@ -114,8 +132,8 @@ class _NoProgress:
 
 def read_targets(job: Job) -> List[bytes]:
     """The target texts (every one must be good: bad targets always fail)."""
-    spec = TextSpec(job.target_field or job.text_field, job.target_template)
-    inputs = expand_inputs(list(job.targets), what="target")
+    spec = job.target_spec()
+    inputs = expand_inputs(list(job.targets), job.target_format, what="target")
     texts = [r.text for r in read_records(inputs, spec, ErrorPolicy("fail"))]
     if not texts:
         raise InputError("no target documents (empty input)",
@@ -135,13 +153,12 @@ class _Run:
             raise UsageError(str(e)) from None
         self.job = job
         self.executor = executor
-        self.spec = TextSpec(job.text_field)
+        self.spec = job.text_spec()
         self.inputs = expand_inputs(list(job.sources), job.format, what="source")
+        targets = expand_inputs(list(job.targets), job.target_format, what="target")
         for out in outputs:
             if out is not None:
-                check_not_an_input(out, [i.path for i in self.inputs]
-                                   + [i.path for i in expand_inputs(list(job.targets),
-                                                                    what="target")])
+                check_not_an_input(out, [i.path for i in self.inputs + targets])
         self.splits = executor.splits(self.inputs)
         self.targets = read_targets(job)
         try:
@@ -235,7 +252,12 @@ class LocalExecutor:
 
 
 def _check_output(path: str, kinds: Sequence[str], what: str) -> None:
-    if output_kind(path) not in kinds:
+    kind = output_kind(path)
+    if kind is None:
+        raise UsageError(f"-o {path}: cannot tell the output format from the file name: "
+                         "use .jsonl, .jsonl.gz, .json or .json.gz for records, .npy or "
+                         ".parquet for scores, or - for standard output")
+    if kind not in kinds:
         raise UsageError(f"-o {path}: {what}")
 
 
@@ -293,6 +315,7 @@ def select(job: Job, output: str = "-", *, k: Optional[int] = None,
 def score(job: Job, output: str = "-", *, executor: Any = None, progress: Any = None,
           warn: Callable[[str], None] = _warn) -> Summary:
     """Write every source's score in input order: .npy, .parquet, or records."""
+    _check_output(output, ("jsonl", "json", "npy", "parquet"), "")
     executor = executor or LocalExecutor()
     with contextlib.ExitStack() as stack:
         run = _Run(job, executor, progress, stack, [output])
