@@ -142,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "tokens would exceed N")
     b.add_argument("--budget-bytes", type=_positive_int, metavar="N",
                    help="select the best documents until their UTF-8 bytes would exceed N")
+    lim.add_argument("--tokenizer", metavar="NAME_OR_PATH",
+                     help="--budget-tokens counts this tokenizer's tokens: a tokenizer.json "
+                          "file (needs zipfit[hf]), or a name or path for "
+                          "transformers.AutoTokenizer (needs transformers); default: "
+                          "whitespace-separated tokens")
     o = ps.add_argument_group("output")
     o.add_argument("-o", "--output", default="-", metavar="FILE",
                    help="selected records: .jsonl (default format), .jsonl.gz, .json, "
@@ -297,7 +302,7 @@ def _run(args: argparse.Namespace) -> None:
     if args.command == "select":
         summary = pipeline.select(job, args.output, k=args.k, budget_tokens=args.budget_tokens,
                                   budget_bytes=args.budget_bytes, scores_out=args.scores_out,
-                                  **kw)
+                                  tokenizer=args.tokenizer, **kw)
     elif args.command == "score":
         summary = pipeline.score(job, args.output, **kw)
     else:

@@ -52,8 +52,6 @@ __all__ = [
     "read_split",
     "read_records",
     "records_from_items",
-    "count_tokens",
-    "doc_cost",
     "encode_text",
 ]
 
@@ -121,15 +119,14 @@ class Record:
     would mean reading all that comes before).
     """
 
-    __slots__ = ("text", "data", "file", "line", "cost")
+    __slots__ = ("text", "data", "file", "line")
 
-    def __init__(self, text: bytes, data: Any, file: Optional[str], line: Optional[int],
-                 cost: int = 0) -> None:
+    def __init__(self, text: bytes, data: Any, file: Optional[str],
+                 line: Optional[int]) -> None:
         self.text = text
         self.data = data
         self.file = file
         self.line = line
-        self.cost = cost
 
     def as_dict(self) -> dict:
         """The record with all its fields (a bare string becomes ``{"text": s}``)."""
@@ -264,27 +261,6 @@ def encode_text(text: str, err: Callable[..., InputError], field: Optional[str])
     except UnicodeEncodeError as e:
         raise err(f"is not valid Unicode: lone surrogate {text[e.start]!r} "
                   f"at character {e.start}", field=field) from None
-
-
-def count_tokens(text: Any) -> int:
-    """Whitespace tokens of a text: ``str.split()`` of its characters.
-
-    One definition for str and bytes: bytes are read as UTF-8 (an invalid
-    byte counts as a non-space character), so U+3000 or U+00A0 separate
-    tokens either way.
-    """
-    if not isinstance(text, str):
-        text = bytes(text).decode("utf-8", "replace")
-    return len(text.split())
-
-
-def doc_cost(text: Any, cost: Optional[str]) -> int:
-    """A document's size against a budget: whitespace tokens, UTF-8 bytes, or 0."""
-    if cost == "tokens":
-        return count_tokens(text)
-    if cost == "bytes":
-        return len(text.encode("utf-8")) if isinstance(text, str) else len(text)
-    return 0
 
 
 # ------------------------------------------------------------------ inputs
@@ -775,13 +751,10 @@ def _parquet(split: Split, counter: Counter) -> Iterator[Tuple[Any, int]]:
 
 
 def read_split(split: Split, spec: TextSpec, policy: Optional[ErrorPolicy] = None,
-               counter: Optional[Counter] = None, cost: Optional[str] = None
-               ) -> Iterator[Record]:
+               counter: Optional[Counter] = None) -> Iterator[Record]:
     """The records of one split, in order: the one reader of every input.
 
-    Bad records go to ``policy`` (raise, or skip and count).  ``cost`` is
-    ``"tokens"`` (whitespace tokens, :func:`count_tokens`), ``"bytes"``
-    (UTF-8 bytes) or None; it fills ``Record.cost`` for budget selection.
+    Bad records go to ``policy`` (raise, or skip and count).
     """
     policy = policy or ErrorPolicy()
     counter = counter or Counter()
@@ -812,21 +785,19 @@ def read_split(split: Split, spec: TextSpec, policy: Optional[ErrorPolicy] = Non
             policy.bad(e)
             continue
         n += 1
-        yield Record(b, data, inp.name, line, doc_cost(text, cost))
+        yield Record(b, data, inp.name, line)
     policy.count(inp.name, n)
 
 
 def read_records(inputs: List[Input], spec: TextSpec, policy: Optional[ErrorPolicy] = None,
-                 counter: Optional[Counter] = None, cost: Optional[str] = None
-                 ) -> Iterator[Record]:
+                 counter: Optional[Counter] = None) -> Iterator[Record]:
     """Every record of ``inputs`` in order (each input one split)."""
     policy = policy or ErrorPolicy()
     for split in splits(inputs):
-        yield from read_split(split, spec, policy, counter, cost)
+        yield from read_split(split, spec, policy, counter)
 
 
-def records_from_items(items: Iterable[Any], spec: TextSpec,
-                       cost: Optional[str] = None) -> Iterator[Record]:
+def records_from_items(items: Iterable[Any], spec: TextSpec) -> Iterator[Record]:
     """Records of a Python iterable of str, bytes or dicts (``item N``, from 1)."""
     if isinstance(items, (str, bytes, dict)):
         raise TypeError(f"expected an iterable of documents, not a single "
@@ -836,11 +807,9 @@ def records_from_items(items: Iterable[Any], spec: TextSpec,
         def err(message: str, field: Optional[str] = None, _i: int = i) -> InputError:
             return InputError(message, where=f"item {_i}", field=field)
         if isinstance(it, (bytes, bytearray, memoryview)):
-            text: Any = bytes(it)
-            b = text
+            b = bytes(it)
         elif isinstance(it, (str, dict)):
-            text = spec.text(it, err)
-            b = encode_text(text, err, field if isinstance(it, dict) else None)
+            b = encode_text(spec.text(it, err), err, field if isinstance(it, dict) else None)
         else:
             raise err(f"is {_kind(it)}; expected str, bytes or dict")
-        yield Record(b, it, None, i, doc_cost(text, cost))
+        yield Record(b, it, None, i)

@@ -24,6 +24,7 @@ from ._api import ZipFit
 from ._checks import check_dtype, check_int, check_limits
 from ._select import CHUNK_DOCS, Selector, select_stream
 from .errors import InputError, UsageError, ZipFitWarning
+from .tokens import Costs
 from .io import (Counter, ErrorPolicy, Input, Record, Split, TextSpec, expand_inputs,
                  read_records, read_split, splits)
 from .outputs import (AtomicOutput, NpyWriter, RecordWriter, check_not_an_input,
@@ -180,10 +181,10 @@ class _Run:
         self.stack.callback(out.discard)
         return out
 
-    def records(self, cost: Optional[str] = None) -> Iterator[Record]:
+    def records(self) -> Iterator[Record]:
         """Every source record, read in order in this process."""
         return itertools.chain.from_iterable(
-            read_split(s, self.spec, self.policy, self.counter, cost) for s in self.splits)
+            read_split(s, self.spec, self.policy, self.counter) for s in self.splits)
 
     def score(self, texts: List[bytes]) -> np.ndarray:
         self.progress.start_chunk(len(texts))
@@ -229,7 +230,7 @@ class LocalExecutor:
         return ""
 
     def select(self, run: _Run, k: Optional[int], budget: Optional[int],
-               unit: Optional[str], on_scores: Optional[Callable[[np.ndarray], None]]
+               costs: Optional[Costs], on_scores: Optional[Callable[[np.ndarray], None]]
                ) -> Tuple[List[Chosen], int]:
         """(the selection best first, its total cost); counts into ``run``."""
         sel = Selector(k, budget)
@@ -239,8 +240,8 @@ class LocalExecutor:
             if on_scores is not None:
                 on_scores(scores)
 
-        select_stream(run.score, run.records(unit), sel, run.job.chunk_size,
-                      on_scores=seen, with_costs=unit is not None)
+        select_stream(run.score, run.records(), sel, run.job.chunk_size,
+                      on_scores=seen, costs=costs)
         return sel.result(), sel.total_cost
 
     def each_chunk(self, run: _Run) -> Iterator[List[Record]]:
@@ -267,13 +268,16 @@ def _name(path: str) -> str:
 
 def select(job: Job, output: str = "-", *, k: Optional[int] = None,
            budget_tokens: Optional[int] = None, budget_bytes: Optional[int] = None,
-           scores_out: Optional[str] = None, executor: Any = None, progress: Any = None,
+           scores_out: Optional[str] = None, tokenizer: Optional[str] = None,
+           executor: Any = None, progress: Any = None,
            warn: Callable[[str], None] = _warn) -> Summary:
     """Write the best-aligned source records to ``output``, best first.
 
     Each record keeps all its fields and gains ``zipfit_score`` and
     ``zipfit_index`` (its position among the good records of the input
     stream).  ``scores_out`` (.npy or .parquet) also gets every score.
+    ``tokenizer`` makes ``budget_tokens`` count a tokenizer's tokens
+    (:class:`zipfit.tokens.Costs`).
     """
     try:
         k, budget, unit = check_limits(k, budget_tokens, budget_bytes)
@@ -285,12 +289,18 @@ def select(job: Job, output: str = "-", *, k: Optional[int] = None,
                   ".jsonl.gz or .json (use --scores-out for a .npy/.parquet of scores)")
     if scores_out is not None and output_kind(scores_out) not in ("npy", "parquet"):
         raise UsageError(f"--scores-out {scores_out}: use a .npy or .parquet file name")
+    try:
+        costs = Costs(unit, tokenizer) if unit is not None else None
+        if tokenizer is not None and unit is None:
+            raise ValueError("--tokenizer counts the tokens of --budget-tokens: give one")
+    except (ValueError, ImportError) as e:
+        raise UsageError(str(e)) from None
     executor = executor or LocalExecutor()
     with contextlib.ExitStack() as stack:
         run = _Run(job, executor, progress, stack, [output, scores_out])
         out = run.output(output)
         sw = scores_writer(run.output(scores_out)) if scores_out is not None else None
-        chosen, total_cost = executor.select(run, k, budget, unit,
+        chosen, total_cost = executor.select(run, k, budget, costs,
                                              sw.write if sw is not None else None)
         run.finish_inputs(warn)
         if k is not None and k > run.n:
