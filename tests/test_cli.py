@@ -454,7 +454,7 @@ def test_quiet_summary_and_progress(files, capsys, monkeypatch):
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1                                    # not a terminal: no bar
     assert err[0].startswith("zipfit: 83 documents x 12 targets = 996 pairs in ")
-    assert "docs/s" in err[0] and "selected 2 -> " in err[0]
+    assert "docs/s" in err[0] and "selected 2 (1 empty text) -> " in err[0]
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     assert run(*args) == 0
     err = capsys.readouterr().err

@@ -252,7 +252,7 @@ def test_tokenizer_option_errors(tmp_path, capsys, bpe):
     src.write_text('{"text": "a b"}\n')
     base = ["select", str(src), "-t", str(src), "-o", str(tmp_path / "o.jsonl")]
     assert cli.main(base + ["-k", "1", "--tokenizer", bpe[0]]) == 2
-    assert "--tokenizer counts the tokens of --budget-tokens" in capsys.readouterr().err
+    assert "a tokenizer counts the tokens of budget_tokens" in capsys.readouterr().err
     assert cli.main(base + ["--budget-tokens", "5", "--tokenizer",
                             str(tmp_path / "missing.json")]) == 2
     assert "cannot load the tokenizer" in capsys.readouterr().err

@@ -8,7 +8,7 @@ from hypothesis import given, strategies as st
 
 import zipfit
 from zipfit._checks import check_limits
-from zipfit._select import Selector, chunked
+from zipfit._select import Strategy, chunked
 
 
 def ranking(scores):
@@ -29,17 +29,23 @@ def expected(scores, k=None, costs=None, budget=None):
     return out
 
 
+def selector(k=None, budget=None):
+    """A top-k/budget selector whose costs are the texts' byte lengths."""
+    return Strategy(k=k, budget=budget, unit="bytes" if budget is not None else None).selector()
+
+
+def offer(sel, scores, costs, lo, hi):
+    texts = [b"x" * (costs[i] if costs is not None else 1) for i in range(lo, hi)]
+    sel.offer(texts, np.array(scores[lo:hi], dtype=np.float64), lo, list(range(lo, hi)))
+
+
 def run_selector(scores, sizes, k=None, costs=None, budget=None):
-    sel = Selector(k, budget)
+    sel = selector(k, budget)
     lo = 0
-    for n in sizes:
+    for n in sizes + [len(scores)]:
         hi = min(len(scores), lo + n)
-        sel.offer(np.array(scores[lo:hi], dtype=np.float64), lo, list(range(lo, hi)),
-                  None if costs is None else costs[lo:hi])
+        offer(sel, scores, costs, lo, hi)
         lo = hi
-    if lo < len(scores):
-        sel.offer(np.array(scores[lo:], dtype=np.float64), lo, list(range(lo, len(scores))),
-                  None if costs is None else costs[lo:])
     return sel.result()
 
 
@@ -77,9 +83,8 @@ def test_merged_selectors_equal_one_selector(scores, sizes, data):
     parts, lo = [], 0
     for n in sizes + [len(scores)]:
         hi = min(len(scores), lo + n)
-        sel = Selector(k, budget)
-        sel.offer(np.array(scores[lo:hi], dtype=np.float64), lo, list(range(lo, hi)),
-                  costs[lo:hi])
+        sel = selector(k, budget)
+        offer(sel, scores, costs, lo, hi)
         parts.append(sel)
         lo = hi
     while len(parts) > 1:
@@ -192,13 +197,13 @@ def test_select_iter_budget(small_task, zf):
 def test_select_iter_streams_in_chunks(small_task, zf, monkeypatch):
     """Items are pulled one chunk at a time: scoring starts before the stream ends."""
     log = []
-    real = zf.scorer.alignment_block
+    real = zf.scorer.ncd
 
-    def spy(texts, progress=None):
+    def spy(texts, **kw):
         log.append(("score", len(texts)))
-        return real(texts, progress)
+        return real(texts, **kw)
 
-    monkeypatch.setattr(zf.scorer, "alignment_block", spy)
+    monkeypatch.setattr(zf.scorer, "ncd", spy)
 
     def gen():
         for i, s in enumerate(small_task[0][:25]):

@@ -9,12 +9,11 @@ import numpy as np
 
 from . import _compressors, _core, _pyengine
 from ._arrow import arrow_texts
-from ._checks import check_dtype, check_limits, resolve_workers
-from ._select import (CHUNK_DOCS, Selection, StreamSelection, Selector, select_stream,
-                      top_k)
+from ._checks import check_dtype, check_int, check_limits, resolve_workers
+from ._select import (CHUNK_DOCS, Selection, Strategy, StreamSelection, select_stream,
+                      selection_of, similarity_mean, top_k)
 from .errors import ZipFitWarning, warn
 from .io import TextSpec, records_from_items
-from .tokens import Costs
 
 __all__ = [
     "Text",
@@ -234,12 +233,6 @@ def alignment(sources: Iterable[Text], targets: Iterable[Text], *,
 
 # ----------------------------------------------------------------- scorer
 
-def similarity_mean(d: np.ndarray) -> np.ndarray:
-    """align = mean_j (1 - NCD), summed as the official package does (np.mean of
-    the similarities), so scores are bit-identical to its scores."""
-    return np.mean(1.0 - d, axis=1)
-
-
 class Scorer:
     """Targets prepared once; scores batches of sources against them."""
 
@@ -356,13 +349,18 @@ class ZipFit:
         """NCD of every source against every target, shape (len(sources), n_targets)."""
         return self.scorer.ncd(as_texts(sources, "sources"), dtype=dtype)
 
-    def select(self, sources: Iterable[Text], k: int) -> Selection:
+    def select(self, sources: Iterable[Text], k: Optional[int] = None,
+               **options: Any) -> Selection:
         """The ``k`` best-aligned sources, best first, ties by lower index.
 
         ``indices`` are positions in ``sources`` (with pandas, use
         ``df.iloc[sel.indices]``, not ``.loc``).  ``k=0`` selects nothing;
-        a ``k`` larger than the pool selects everything.
+        a ``k`` larger than the pool selects everything.  Other selection
+        options (budgets, ``strategy="sample"``, ``dedup``, ``per_target``,
+        length filters) are those of :meth:`select_iter`, which then runs.
         """
+        if options:
+            return self.select_iter(as_texts(sources, "sources"), k, **options)
         k, _, _ = check_limits(k, None, None)
         return top_k(self.score(sources), k)
 
@@ -371,34 +369,50 @@ class ZipFit:
                     budget_bytes: Optional[int] = None, text_field: str = "text",
                     chunk_size: int = CHUNK_DOCS,
                     progress: Optional[Callable[[int], None]] = None,
-                    tokenizer: Optional[str] = None) -> StreamSelection:
+                    tokenizer: Optional[str] = None, strategy: str = "topk",
+                    temperature: float = 1.0, seed: int = 0, dedup: bool = False,
+                    per_target: Optional[int] = None, min_bytes: Optional[int] = None,
+                    max_bytes: Optional[int] = None) -> StreamSelection:
         """Select from any iterable (str, bytes or dicts) in bounded memory.
 
-        Scores ``chunk_size`` documents at a time and keeps only the best in
-        a heap.  ``k`` and/or a budget (``budget_tokens``: whitespace tokens,
-        ``budget_bytes``: UTF-8 bytes; the longest run of best documents that
-        fits) limit the selection.  Dicts give their text by ``text_field``
-        (dotted paths walk nested objects).  Returns a ``StreamSelection``:
-        ``indices``, ``scores`` and the selected ``items``, best first.
-        ``progress``, if given, is called with the number of items scored
-        after each chunk.  ``tokenizer`` (a ``tokenizer.json`` path, or a
-        name for ``transformers.AutoTokenizer``) makes ``budget_tokens``
-        count that tokenizer's tokens.
-        """
-        k, budget, unit = check_limits(k, budget_tokens, budget_bytes)
-        sel = Selector(k, budget)
+        Scores ``chunk_size`` documents at a time and keeps only what can
+        still be selected.  Dicts give their text by ``text_field`` (dotted
+        paths walk nested objects).  Returns a ``StreamSelection``:
+        ``indices``, ``scores`` and the selected ``items``, in selection
+        order.  ``progress``, if given, is called with the number of items
+        scored after each chunk.
 
-        def score(texts: List[bytes]) -> np.ndarray:
-            s = self.scorer.alignment_block(texts)
+        - ``k`` and/or a budget: ``budget_tokens`` (whitespace tokens, or
+          the tokens of ``tokenizer``: a ``tokenizer.json`` path or a name
+          for ``transformers.AutoTokenizer``) or ``budget_bytes`` (UTF-8
+          bytes): the longest run of best documents that fits.
+        - ``strategy="sample"`` with ``temperature`` and ``seed``: k
+          documents sampled without replacement with probability
+          proportional to ``exp(score / temperature)`` (Gumbel top-k,
+          independent of chunking and threads); budgets apply to the
+          sampled order.
+        - ``dedup=True``: identical texts count once (the first copy stays);
+          ``counts["duplicates"]`` says how many copies were dropped.
+        - ``per_target=m`` (without k): the m nearest documents of every
+          target, their union ordered by score; ``targets`` and
+          ``per_target`` tell which target got which document.
+        - ``min_bytes``/``max_bytes``: documents outside the range are not
+          selected (``counts["filtered"]``); ``counts["empty"]`` counts
+          empty texts.
+        """
+        plan = Strategy.make(k, budget_tokens=budget_tokens, budget_bytes=budget_bytes,
+                             tokenizer=tokenizer, strategy=strategy, temperature=temperature,
+                             seed=seed, dedup=dedup, per_target=per_target,
+                             min_bytes=min_bytes, max_bytes=max_bytes)
+        check_int("chunk_size", chunk_size, 1)
+        sel = plan.selector()
+
+        def ncd(texts: List[bytes]) -> np.ndarray:
+            d = self.scorer.ncd(texts)
             if progress is not None:
                 progress(len(texts))
-            return s
+            return d
 
-        costs = Costs(unit, tokenizer) if unit is not None else None
-        n = select_stream(score, records_from_items(sources, TextSpec(text_field)),
-                          sel, chunk_size, costs=costs)
-        res = sel.result()
-        return StreamSelection(
-            indices=np.array([r[0] for r in res], dtype=np.int64),
-            scores=np.array([r[1] for r in res], dtype=np.float64),
-            items=tuple(r[2] for r in res), n_seen=n, total_cost=sel.total_cost)
+        n = select_stream(ncd, records_from_items(sources, TextSpec(text_field)), sel,
+                          chunk_size)
+        return selection_of(sel, n)

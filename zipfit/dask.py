@@ -21,7 +21,7 @@ Each worker *process* rebuilds the prepared targets (compressed sizes and the
 engine's per-target state) the first time a task needs them and keeps them in
 a small module-level cache, so they are built once per process, not per task.
 
-Selection runs the same :class:`zipfit._select.Selector` as the local
+Selection runs the same selectors (``zipfit._select``) as the local
 pipeline: each partition keeps its own candidates, and the candidates are
 merged in a tree, so only ``O(k)`` rows per task travel over the network.
 
@@ -50,16 +50,16 @@ except ImportError as exc:  # pragma: no cover - exercised only without dask
         "(installs dask[dataframe] and distributed)") from exc
 
 from ._api import Setup, Text, ZipFit, as_texts
-from ._checks import check_limits, resolve_workers
-from ._select import CHUNK_DOCS, Selector, select_stream
+from ._checks import resolve_workers
+from ._select import CHUNK_DOCS, Strategy, select_stream
 from .errors import InputError, UsageError, ZipFitError
 from .io import (ErrorPolicy, Input, Record, Split, TextSpec, expand_inputs,
                  read_split, splits)
-from .pipeline import Chosen, Job
-from .tokens import Costs
+from .pipeline import Job, Picked
 
 __all__ = ["score", "select", "read_documents", "DaskExecutor",
            "SCORE_COLUMN", "INDEX_COLUMN", "ERROR_COLUMN", "TEXT_COLUMN", "RECORD_COLUMN",
+           "TARGETS_COLUMN",
            "BLOCKSIZE"]
 
 #: name of the score column / of the lazy score Series
@@ -72,6 +72,8 @@ ERROR_COLUMN = "zipfit_error"
 #: read_documents' columns: the text to score, and the parsed record
 TEXT_COLUMN = "text"
 RECORD_COLUMN = "record"
+#: with per_target: the targets each selected row was chosen for
+TARGETS_COLUMN = "zipfit_targets"
 #: default bytes of uncompressed JSON Lines / text per partition
 BLOCKSIZE = 32 << 20
 
@@ -175,7 +177,7 @@ class _Partial:
 
     __slots__ = ("counts", "selector", "scores", "policy", "rows")
 
-    def __init__(self, pid: int, n: int, selector: Selector, scores: Optional[np.ndarray],
+    def __init__(self, pid: int, n: int, selector: Any, scores: Optional[np.ndarray],
                  policy: ErrorPolicy, rows: Optional["pd.DataFrame"] = None) -> None:
         self.counts = {pid: n}
         self.selector = selector
@@ -210,17 +212,21 @@ def _reduce(leaves: List[Any]) -> Any:
     return level[0]
 
 
-def _resolve(p: _Partial) -> Tuple[List[Chosen], int, Optional[np.ndarray]]:
-    """(selection with global positions, documents, all scores or None)."""
+def _resolve(p: _Partial) -> Tuple[Picked, int, Optional[np.ndarray]]:
+    """(the selection by global positions, documents, all scores or None)."""
     counts = np.array([p.counts[i] for i in range(len(p.counts))], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     mask = (1 << _SHIFT) - 1
-    chosen = [(int(offsets[key >> _SHIFT] + (key & mask)), s, data)
-              for key, s, data in p.selector.result()]
+    picked = Picked.of(p.selector, lambda key: int(offsets[key >> _SHIFT] + (key & mask)))
     scores = None
     if p.scores:
         scores = np.concatenate([p.scores[i] for i in range(len(p.counts))])
-    return chosen, int(counts.sum()), scores
+    return picked, int(counts.sum()), scores
+
+
+def _first_indexes(counts: Sequence[int]) -> List[int]:
+    """Global position of each part's first document (what sampling needs)."""
+    return np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64).tolist()
 
 
 # ----------------------------------------------------------------- frames
@@ -299,15 +305,19 @@ def score(frame_or_series: Any, targets: Iterable[Text], *, text_column: str = "
     return part.map_partitions(_score_part, _ship(spec), column, meta=meta)
 
 
+def _good_rows(part: "pd.DataFrame") -> int:
+    return int(part[ERROR_COLUMN].isna().sum()) if ERROR_COLUMN in part.columns else len(part)
+
+
 def _frame_leaf(part: "pd.DataFrame", pid: int, spec: _Targets, text_column: str,
-                k: Optional[int], budget: Optional[int], costs: Optional[Costs]) -> _Partial:
+                plan: Strategy, first_index: Optional[int]) -> _Partial:
     policy = ErrorPolicy("skip")
     part = _flagged(part, policy)
     texts = _texts_of(part[text_column], text_column, pid)
-    sel = Selector(k, budget)
+    sel = plan.selector()
     records = (Record(t, pos, None, None) for pos, t in enumerate(texts))
-    n = select_stream(spec.scorer().scorer.alignment_block, records, sel, CHUNK_DOCS,
-                      first_key=pid << _SHIFT, costs=costs)
+    n = select_stream(spec.scorer().scorer.ncd, records, sel, CHUNK_DOCS,
+                      first_key=pid << _SHIFT, first_index=first_index)
     kept = sel.result()
     rows = part.iloc[[pos for _, _, pos in kept]].copy()
     rows[_KEY] = [key for key, _, _ in kept]
@@ -317,43 +327,55 @@ def _frame_leaf(part: "pd.DataFrame", pid: int, spec: _Targets, text_column: str
 def select(frame: Any, targets: Iterable[Text], k: Optional[int] = None, *,
            text_column: str = "text", budget_tokens: Optional[int] = None,
            budget_bytes: Optional[int] = None, tokenizer: Optional[str] = None,
+           strategy: str = "topk", temperature: float = 1.0, seed: int = 0,
+           dedup: bool = False, per_target: Optional[int] = None,
+           min_bytes: Optional[int] = None, max_bytes: Optional[int] = None,
            **options: Any) -> "pd.DataFrame":
-    """The global best rows of a dask DataFrame, as a pandas DataFrame.
+    """The selected rows of a dask DataFrame, as a pandas DataFrame.
 
     Returns the selected rows with all their columns (and index), plus
     ``zipfit_score`` and ``zipfit_index`` (the row's position in the whole
-    frame, counting across partitions), best first, ties by lower position —
-    the same rows, in the same order, as ``zipfit.ZipFit(targets).select`` on
-    the concatenated texts.  Rows flagged by :func:`read_documents` are
-    skipped and take no position.
+    frame, counting across partitions), in selection order — the same rows,
+    in the same order, as ``zipfit.ZipFit(targets).select_iter`` on the
+    concatenated texts with the same options.  Rows flagged by
+    :func:`read_documents` are skipped and take no position.
 
-    Select by count (``k``) or by budget: ``budget_tokens`` (whitespace
-    tokens, ``str.split()``) or ``budget_bytes`` (UTF-8 bytes) takes rows best
-    first while the running total stays within the budget and stops at the
-    first row that would exceed it.  With both ``k`` and a budget, whichever
-    limit is reached first applies.  ``tokenizer`` (a ``tokenizer.json``
-    path or a transformers name, loaded once per worker process) makes
-    ``budget_tokens`` count that tokenizer's tokens.  ``options`` as for
-    :func:`score`.
+    The selection options are those of :meth:`zipfit.ZipFit.select_iter`:
+    ``k`` and/or ``budget_tokens`` (whitespace tokens, ``str.split()``, or
+    the tokens of ``tokenizer``: a ``tokenizer.json`` path or a transformers
+    name, loaded once per worker process) / ``budget_bytes``;
+    ``strategy="sample"`` with ``temperature`` and ``seed`` (the frame's
+    partition lengths are counted first, since the noise follows each row's
+    global position); ``dedup``; ``per_target`` (adds a ``zipfit_targets``
+    column); ``min_bytes``/``max_bytes``.  ``options`` as for :func:`score`.
     """
-    k, budget, unit = check_limits(k, budget_tokens, budget_bytes)
+    plan = Strategy.make(k, budget_tokens=budget_tokens, budget_bytes=budget_bytes,
+                         tokenizer=tokenizer, strategy=strategy, temperature=temperature,
+                         seed=seed, dedup=dedup, per_target=per_target, min_bytes=min_bytes,
+                         max_bytes=max_bytes)
     if isinstance(frame, dd.Series):
         frame = frame.to_frame(name=text_column)
     if not isinstance(frame, dd.DataFrame) or text_column not in frame.columns:
         _text_series(frame, text_column)  # raises the TypeError or InputError
     spec = _prepare(targets, options)
     handle = _ship(spec)
-    costs = Costs(unit, tokenizer) if unit is not None else None
-    leaves = [dask.delayed(_frame_leaf)(part, pid, handle, text_column, k, budget, costs)
-              for pid, part in enumerate(frame.to_delayed())]
+    parts = frame.to_delayed()
+    firsts: List[Optional[int]] = [None] * len(parts)
+    if plan.needs_index:
+        firsts = _first_indexes(dask.compute(*[dask.delayed(_good_rows)(p) for p in parts]))
+    leaves = [dask.delayed(_frame_leaf)(part, pid, handle, text_column, plan, firsts[pid])
+              for pid, part in enumerate(parts)]
     p = _reduce(leaves).compute()
-    chosen, _, _ = _resolve(p)
+    picked, _, _ = _resolve(p)
     at = {key: i for i, key in enumerate(p.rows[_KEY].tolist())}
     rows = p.rows.iloc[[at[key] for key, _, _ in p.selector.result()]]
     out = rows[[c for c in frame.columns
                 if c not in (SCORE_COLUMN, INDEX_COLUMN, ERROR_COLUMN)]].copy()
-    out[SCORE_COLUMN] = np.array([s for _, s, _ in chosen], dtype=np.float64)
-    out[INDEX_COLUMN] = np.array([i for i, _, _ in chosen], dtype=np.int64)
+    out[SCORE_COLUMN] = np.array([s for _, s, _ in picked.chosen], dtype=np.float64)
+    out[INDEX_COLUMN] = np.array([i for i, _, _ in picked.chosen], dtype=np.int64)
+    if plan.per_target is not None:
+        out[TARGETS_COLUMN] = [list(t) for t in picked.targets]
+    out.attrs["zipfit"] = {"counts": picked.counts, "per_target": picked.per_target}
     return out
 
 
@@ -417,19 +439,22 @@ def read_documents(paths: Sequence[str], *, text_field: str = "text",
 # --------------------------------------------------------------- executor
 
 def _split_leaf(split: Split, pid: int, spec: _Targets, text_spec: TextSpec, on_error: str,
-                k: Optional[int], budget: Optional[int], costs: Optional[Costs],
-                chunk_size: int, keep_scores: bool) -> _Partial:
+                plan: Strategy, first_index: Optional[int], chunk_size: int,
+                keep_scores: bool) -> _Partial:
     """Read, score and select one split on a worker."""
     policy = ErrorPolicy(on_error)
-    sel = Selector(k, budget)
+    sel = plan.selector()
     kept: List[np.ndarray] = []
-    n = select_stream(spec.scorer().scorer.alignment_block,
-                      read_split(split, text_spec, policy), sel, chunk_size,
-                      first_key=pid << _SHIFT,
-                      on_scores=(lambda _c, s: kept.append(s)) if keep_scores else None,
-                      costs=costs)
+    n = select_stream(spec.scorer().scorer.ncd, read_split(split, text_spec, policy), sel,
+                      chunk_size, first_key=pid << _SHIFT, first_index=first_index,
+                      on_scores=(lambda _c, s: kept.append(s)) if keep_scores else None)
     scores = (np.concatenate(kept) if kept else np.empty(0)) if keep_scores else None
     return _Partial(pid, n, sel, scores, policy)
+
+
+def _count_split(split: Split, text_spec: TextSpec, on_error: str) -> int:
+    """The good records of a split (a first pass, when sampling needs positions)."""
+    return sum(1 for _ in read_split(split, text_spec, ErrorPolicy(on_error)))
 
 
 class DaskExecutor:
@@ -458,8 +483,7 @@ class DaskExecutor:
     def where(self, nsplits: int) -> str:
         return f" on {self.workers} Dask worker(s), {nsplits} partition(s)"
 
-    def select(self, run: Any, k: Optional[int], budget: Optional[int],
-               costs: Optional[Costs], on_scores: Any) -> Tuple[List[Chosen], int]:
+    def select(self, run: Any, plan: Strategy, on_scores: Any) -> Picked:
         from distributed import Client
         try:
             client = Client(self.address, timeout="20s", set_as_default=False)
@@ -469,16 +493,21 @@ class DaskExecutor:
         run.stack.callback(client.close)
         self.workers = len(client.scheduler_info().get("workers", {}))
         handle = client.scatter(run.zf, broadcast=True, hash=False)
+        firsts: List[Optional[int]] = [None] * len(run.splits)
+        if plan.needs_index:   # sampling: the noise follows global positions
+            counts = client.compute([dask.delayed(_count_split)(s, run.spec, run.job.on_error)
+                                     for s in run.splits], sync=True)
+            firsts = _first_indexes(counts)
         leaves = [dask.delayed(_split_leaf)(split, pid, handle, run.spec, run.job.on_error,
-                                            k, budget, costs, run.job.chunk_size,
+                                            plan, firsts[pid], run.job.chunk_size,
                                             on_scores is not None)
                   for pid, split in enumerate(run.splits)]
         p = client.compute(_reduce(leaves), sync=True)
         run.policy.merge(p.policy)
-        chosen, run.n, scores = _resolve(p)
+        picked, run.n, scores = _resolve(p)
         if on_scores is not None and scores is not None:
             on_scores(scores)
-        return chosen, p.selector.total_cost
+        return picked
 
     def each_chunk(self, run: Any) -> Any:
         raise UsageError("score and matrix run locally; --scheduler is for select")

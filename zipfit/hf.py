@@ -31,16 +31,16 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from ._api import Text, ZipFit, as_texts
 from ._arrow import arrow_texts
-from ._checks import check_int, check_limits
-from ._select import CHUNK_DOCS, Selector
+from ._checks import check_int
+from ._select import CHUNK_DOCS, Strategy, similarity_mean
 from .errors import InputError
 from .io import TextSpec, encode_text
-from .tokens import Costs
 
 __all__ = ["score", "select", "SCORE_COLUMN", "INDEX_COLUMN"]
 
 SCORE_COLUMN = "zipfit_score"
 INDEX_COLUMN = "zipfit_index"
+TARGETS_COLUMN = "zipfit_targets"
 
 _DICTS = (datasets.DatasetDict, datasets.IterableDatasetDict)
 _ONE = (datasets.Dataset, datasets.IterableDataset)
@@ -164,52 +164,61 @@ def select(dataset: Any, targets: Any, *, k: Optional[int] = None,
            tokenizer: Optional[str] = None, text_column: str = "text",
            template: Optional[str] = None, compressor: str = "gzip",
            level: Optional[int] = None, workers: int = -1, target_column: str = "text",
-           target_template: Optional[str] = None,
-           chunk_size: int = CHUNK_DOCS) -> "datasets.Dataset":
-    """A ``Dataset`` of the best rows, best first, with ``zipfit_score`` and ``zipfit_index``.
+           target_template: Optional[str] = None, chunk_size: int = CHUNK_DOCS,
+           strategy: str = "topk", temperature: float = 1.0, seed: int = 0,
+           dedup: bool = False, per_target: Optional[int] = None,
+           min_bytes: Optional[int] = None, max_bytes: Optional[int] = None
+           ) -> "datasets.Dataset":
+    """A ``Dataset`` of the selected rows, with ``zipfit_score`` and ``zipfit_index``.
 
     Every column of the selected rows is kept; ``zipfit_index`` is the row's
-    position in ``dataset``; ties go to the lower position.  ``k`` and/or a
-    budget limit the selection: ``budget_tokens`` (whitespace tokens, or the
-    tokens of ``tokenizer``: a ``tokenizer.json`` path or a transformers
-    name) or ``budget_bytes`` (UTF-8 bytes) takes rows best first and stops
-    at the first that would exceed the budget.  A ``Dataset`` is scored
-    batch by batch; an ``IterableDataset`` is selected in one streaming pass
-    in memory O(k + chunk).  The same rows, in the same order, as
-    ``zipfit select`` on the same data.
+    position in ``dataset``; ties go to the lower position.  The selection
+    options are those of :meth:`zipfit.ZipFit.select_iter`: ``k`` and/or a
+    budget (``budget_tokens``: whitespace tokens, or the tokens of
+    ``tokenizer``, a ``tokenizer.json`` path or a transformers name;
+    ``budget_bytes``: UTF-8 bytes), ``strategy="sample"`` with
+    ``temperature`` and ``seed``, ``dedup``, ``per_target`` (adds a
+    ``zipfit_targets`` column) and ``min_bytes``/``max_bytes``.  A
+    ``Dataset`` is scored batch by batch; an ``IterableDataset`` is selected
+    in one streaming pass in memory O(k + chunk).  The same rows, in the same
+    order, as ``zipfit select`` on the same data.
     """
     _check_dataset(dataset, allow_dicts=False)
-    k, budget, unit = check_limits(k, budget_tokens, budget_bytes)
+    plan = Strategy.make(k, budget_tokens=budget_tokens, budget_bytes=budget_bytes,
+                         tokenizer=tokenizer, strategy=strategy, temperature=temperature,
+                         seed=seed, dedup=dedup, per_target=per_target, min_bytes=min_bytes,
+                         max_bytes=max_bytes)
     chunk_size = check_int("chunk_size", chunk_size, 1)
-    costs = Costs(unit, tokenizer) if unit is not None else None
     zf = _scorer(targets, dict(compressor=compressor, level=level, workers=workers,
                                target_column=target_column, target_template=target_template))
     spec = TextSpec(text_column, template)
-    sel = Selector(k, budget)
+    sel = plan.selector()
     in_memory = isinstance(dataset, datasets.Dataset)
     n = 0
     for batch in _batches(dataset, chunk_size):
         texts = _texts(batch, spec, n)
-        scores = zf.scorer.alignment_block(texts)
+        block = zf.scorer.ncd(texts)
         payloads: Any = range(n, n + batch.num_rows) if in_memory else _Rows(batch)
-        sel.offer(scores, n, payloads, costs(texts) if costs is not None else None)
+        sel.offer(texts, similarity_mean(block), n, payloads, n, block)
         n += batch.num_rows
     chosen: List[Tuple[int, float, Any]] = sel.result()
-    index = np.array([i for i, _, _ in chosen], dtype=np.int64)
-    score_ = np.array([s for _, s, _ in chosen], dtype=np.float64)
+    targets_of, _ = sel.per_target()
+    added = {SCORE_COLUMN: [s for _, s, _ in chosen], INDEX_COLUMN: [i for i, _, _ in chosen]}
+    types = {SCORE_COLUMN: datasets.Value("float64"), INDEX_COLUMN: datasets.Value("int64")}
+    if plan.per_target is not None:
+        added[TARGETS_COLUMN] = [list(t) for t in targets_of]
+        types[TARGETS_COLUMN] = datasets.Sequence(datasets.Value("int64"))
     if in_memory:
-        out = dataset.select(index.tolist())
-        out = out.remove_columns([c for c in (SCORE_COLUMN, INDEX_COLUMN) if c in out.column_names])
-        return out.add_column(SCORE_COLUMN, score_).add_column(INDEX_COLUMN, index)
-    rows = [{**{c: v for c, v in data.items() if c not in (SCORE_COLUMN, INDEX_COLUMN)},
-             SCORE_COLUMN: float(s), INDEX_COLUMN: int(i)} for i, s, data in chosen]
+        out = dataset.select([i for i, _, _ in chosen])
+        out = out.remove_columns([c for c in added if c in out.column_names])
+        for name, values in added.items():
+            out = out.add_column(name, values, feature=types[name])
+        return out
     features = dataset.features
     if features is not None:
-        features = datasets.Features({**{c: f for c, f in features.items()
-                                         if c not in (SCORE_COLUMN, INDEX_COLUMN)},
-                                      SCORE_COLUMN: datasets.Value("float64"),
-                                      INDEX_COLUMN: datasets.Value("int64")})
-    if not rows:
-        empty = {c: [] for c in (features or {SCORE_COLUMN: None, INDEX_COLUMN: None})}
-        return datasets.Dataset.from_dict(empty, features=features)
-    return datasets.Dataset.from_list(rows, features=features)
+        features = datasets.Features({**{c: f for c, f in features.items() if c not in added},
+                                      **types})
+    rows = [{c: v for c, v in data.items() if c not in added} for _, _, data in chosen]
+    columns = {c: [r.get(c) for r in rows] for c in (features or (rows[0] if rows else {}))
+               if c not in added}
+    return datasets.Dataset.from_dict({**columns, **added}, features=features)

@@ -19,7 +19,7 @@ import os
 import shutil
 import sys
 import tempfile
-from typing import Any, BinaryIO, Callable, Iterable, Optional
+from typing import Any, BinaryIO, Callable, Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -247,13 +247,14 @@ class RecordWriter:
         if self.array:
             self.f.write(b"[")
 
-    def write(self, data: Any, score: float, index: int) -> None:
+    def write(self, data: Any, score: float, index: int,
+              targets: Optional[Sequence[int]] = None) -> None:
         if self._warn is not None and isinstance(data, dict) and \
                 ("zipfit_score" in data or "zipfit_index" in data):
             self._warn("input records already have zipfit_score/zipfit_index fields; "
                        "they are replaced by this run's values")
             self._warn = None
-        line = _dumps(_record(data, score, index))
+        line = _dumps(_record(data, score, index, targets))
         if self.array:
             self.f.write(b"\n" if self.n == 0 else b",\n")
             self.f.write(line)
@@ -268,12 +269,14 @@ class RecordWriter:
             self.gz.close()
 
 
-def _record(data: Any, score: float, index: int) -> dict:
+def _record(data: Any, score: float, index: int, targets: Optional[Sequence[int]]) -> dict:
     rec = dict(data) if isinstance(data, dict) else {"text": data}
-    rec.pop("zipfit_score", None)
-    rec.pop("zipfit_index", None)
+    for name in ("zipfit_score", "zipfit_index", "zipfit_targets"):
+        rec.pop(name, None)
     rec["zipfit_score"] = float(score)
     rec["zipfit_index"] = int(index)
+    if targets is not None:
+        rec["zipfit_targets"] = [int(j) for j in targets]
     return rec
 
 
@@ -292,8 +295,9 @@ class RecordTable:
         self.kind = kind
         self.rows: list = []
 
-    def write(self, data: Any, score: float, index: int) -> None:
-        self.rows.append(_record(data, score, index))
+    def write(self, data: Any, score: float, index: int,
+              targets: Optional[Sequence[int]] = None) -> None:
+        self.rows.append(_record(data, score, index, targets))
 
     def close(self) -> None:
         names: dict = {}

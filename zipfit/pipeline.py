@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import _compressors
 from ._api import ZipFit
-from ._checks import check_dtype, check_int, check_limits
-from ._select import CHUNK_DOCS, Selector, select_stream
+from ._checks import check_dtype, check_int
+from ._select import CHUNK_DOCS, Strategy, select_stream, similarity_mean
 from .errors import InputError, UsageError, ZipFitWarning
-from .tokens import Costs
 from .io import (Counter, ErrorPolicy, Input, Record, Split, TextSpec, expand_inputs,
                  read_records, read_split, splits)
 from .outputs import (AtomicDirectory, AtomicOutput, NpyWriter, RecordTable, RecordWriter,
@@ -35,6 +35,25 @@ __all__ = ["Job", "Summary", "LocalExecutor", "Chosen", "select", "score", "matr
 
 #: (index, score, record data) of one selected document
 Chosen = Tuple[int, float, Any]
+
+
+@dataclass
+class Picked:
+    """A finished selection, whichever executor made it: documents by input position."""
+
+    chosen: List[Chosen]
+    targets: List[Tuple[int, ...]]
+    per_target: List[List[Tuple[int, float]]]
+    counts: Dict[str, int]
+    total_cost: int
+
+    @classmethod
+    def of(cls, selector: Any, index: Callable[[int], int]) -> "Picked":
+        """A selector's result, its keys turned into input positions by ``index``."""
+        targets, lists = selector.per_target()
+        return cls([(index(key), s, data) for key, s, data in selector.result()], targets,
+                   [[(index(key), d) for key, d in lst] for lst in lists],
+                   dict(selector.counts), selector.total_cost)
 
 
 @dataclass
@@ -191,11 +210,14 @@ class _Run:
         return itertools.chain.from_iterable(
             read_split(s, self.spec, self.policy, self.counter) for s in self.splits)
 
-    def score(self, texts: List[bytes]) -> np.ndarray:
+    def ncd(self, texts: List[bytes], dtype: Any = np.float64) -> np.ndarray:
         self.progress.start_chunk(len(texts))
-        s = self.zf.scorer.alignment_block(texts, self.progress.on_pairs)
+        d = self.zf.scorer.ncd(texts, dtype=dtype, progress=self.progress.on_pairs)
         self.progress.end_chunk(len(texts))
-        return s
+        return d
+
+    def score(self, texts: List[bytes]) -> np.ndarray:
+        return similarity_mean(self.ncd(texts))
 
     def finish_inputs(self, warn: Callable[[str], None]) -> None:
         """After the stream: report skipped records and empty inputs."""
@@ -234,20 +256,18 @@ class LocalExecutor:
     def where(self, nsplits: int) -> str:
         return ""
 
-    def select(self, run: _Run, k: Optional[int], budget: Optional[int],
-               costs: Optional[Costs], on_scores: Optional[Callable[[np.ndarray], None]]
-               ) -> Tuple[List[Chosen], int]:
-        """(the selection best first, its total cost); counts into ``run``."""
-        sel = Selector(k, budget)
+    def select(self, run: _Run, plan: Strategy,
+               on_scores: Optional[Callable[[np.ndarray], None]]) -> "Picked":
+        """Read, score and select every source in order; counts into ``run``."""
+        sel = plan.selector()
 
         def seen(chunk: List[Record], scores: np.ndarray) -> None:
             run.n += len(chunk)
             if on_scores is not None:
                 on_scores(scores)
 
-        select_stream(run.score, run.records(), sel, run.job.chunk_size,
-                      on_scores=seen, costs=costs)
-        return sel.result(), sel.total_cost
+        select_stream(run.ncd, run.records(), sel, run.job.chunk_size, on_scores=seen)
+        return Picked.of(sel, lambda key: key)
 
     def each_chunk(self, run: _Run) -> Iterator[List[Record]]:
         """The source records a chunk at a time (score and matrix)."""
@@ -267,31 +287,55 @@ def _check_output(path: str, kinds: Sequence[str], what: str) -> None:
         raise UsageError(f"-o {path}: {what}")
 
 
+def _count(n: int, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
+
+
 def _name(path: str) -> str:
     return "stdout" if path == "-" else path
 
 
+def _strategy(k: Any, options: Dict[str, Any]) -> Strategy:
+    try:
+        return Strategy.make(k, **options)
+    except (TypeError, ValueError, ImportError) as e:
+        msg = str(e)
+        if msg == "give k, budget_tokens or budget_bytes":
+            msg = ("say how many documents to select: -k N, --budget-tokens N, "
+                   "--budget-bytes N or --per-target M")
+        raise UsageError(msg) from None
+
+
+def _write_per_target(path: str, picked: Picked, run: "_Run") -> None:
+    """Which targets got which documents, at what NCD: CSV or JSON Lines."""
+    out = run.output(path)
+    csv = path.lower().endswith(".csv")
+    out.file.write(b"target,rank,zipfit_index,ncd\n" if csv else b"")
+    for j, lst in enumerate(picked.per_target):
+        for rank, (index, d) in enumerate(lst, 1):
+            row = (f"{j},{rank},{index},{d!r}\n" if csv else json.dumps(
+                {"target": j, "rank": rank, "zipfit_index": index, "ncd": d}) + "\n")
+            out.file.write(row.encode())
+    out.commit()
+
+
 def select(job: Job, output: str = "-", *, k: Optional[int] = None,
-           budget_tokens: Optional[int] = None, budget_bytes: Optional[int] = None,
-           scores_out: Optional[str] = None, tokenizer: Optional[str] = None,
+           scores_out: Optional[str] = None, per_target_report: Optional[str] = None,
            output_format: Optional[str] = None, executor: Any = None, progress: Any = None,
-           warn: Callable[[str], None] = _warn) -> Summary:
-    """Write the best-aligned source records to ``output``, best first.
+           warn: Callable[[str], None] = _warn, **strategy: Any) -> Summary:
+    """Write the selected source records to ``output``, in selection order.
 
     Each record keeps all its fields and gains ``zipfit_score`` and
     ``zipfit_index`` (its position among the good records of the input
-    stream).  The output is JSON Lines, JSON, Parquet (by its name) or,
-    with ``output_format="hf"``, a ``save_to_disk`` dataset directory.
-    ``scores_out`` (.npy or .parquet) also gets every score.
-    ``tokenizer`` makes ``budget_tokens`` count a tokenizer's tokens
-    (:class:`zipfit.tokens.Costs`).
+    stream), and with ``per_target`` ``zipfit_targets``.  ``strategy``:
+    the options of :meth:`zipfit.ZipFit.select_iter` (budgets, tokenizer,
+    sampling, dedup, per_target, length filters).  The output is JSON Lines,
+    JSON, Parquet (by its name) or, with ``output_format="hf"``, a
+    ``save_to_disk`` dataset directory.  ``scores_out`` (.npy or .parquet)
+    also gets every score; ``per_target_report`` (.csv or .jsonl) which
+    target got which document at what NCD.
     """
-    try:
-        k, budget, unit = check_limits(k, budget_tokens, budget_bytes)
-    except (TypeError, ValueError) as e:
-        raise UsageError(str(e).replace("give k, budget_tokens or budget_bytes",
-                                        "say how many documents to select: -k N, "
-                                        "--budget-tokens N or --budget-bytes N")) from None
+    plan = _strategy(k, strategy)
     if output_format not in (None, "jsonl", "json", "parquet", "hf"):
         raise UsageError(f"--output-format {output_format}: choose jsonl, json, parquet or hf")
     kind = output_format or output_kind(output)
@@ -301,37 +345,44 @@ def select(job: Job, output: str = "-", *, k: Optional[int] = None,
                       "of scores)")
     if scores_out is not None and output_kind(scores_out) not in ("npy", "parquet"):
         raise UsageError(f"--scores-out {scores_out}: use a .npy or .parquet file name")
-    try:
-        costs = Costs(unit, tokenizer) if unit is not None else None
-        if tokenizer is not None and unit is None:
-            raise ValueError("--tokenizer counts the tokens of --budget-tokens: give one")
-    except (ValueError, ImportError) as e:
-        raise UsageError(str(e)) from None
+    if per_target_report is not None:
+        if plan.per_target is None:
+            raise UsageError("--per-target-report needs --per-target M")
+        if not per_target_report.lower().endswith((".csv", ".jsonl")):
+            raise UsageError(f"--per-target-report {per_target_report}: use a .csv or "
+                             ".jsonl file name")
     executor = executor or LocalExecutor()
     with contextlib.ExitStack() as stack:
-        run = _Run(job, executor, progress, stack, [output, scores_out])
+        run = _Run(job, executor, progress, stack, [output, scores_out, per_target_report])
         out = run.output(output, directory=kind == "hf")
         sw = scores_writer(run.output(scores_out)) if scores_out is not None else None
-        chosen, total_cost = executor.select(run, k, budget, costs,
-                                             sw.write if sw is not None else None)
+        picked = executor.select(run, plan, sw.write if sw is not None else None)
         run.finish_inputs(warn)
-        if k is not None and k > run.n:
-            warn(f"-k {k:,} is more than the {run.n:,} source documents: "
+        chosen = picked.chosen
+        if plan.k is not None and plan.k > run.n:
+            warn(f"-k {plan.k:,} is more than the {run.n:,} source documents: "
                  f"selecting all {run.n:,}")
-        if budget is not None and not chosen:
-            warn(f"nothing fits the budget of {budget:,} {unit}: the best document alone "
-                 "exceeds it")
+        if plan.budget is not None and not chosen:
+            warn(f"nothing fits the budget of {plan.budget:,} {plan.unit}: the best document "
+                 "alone exceeds it")
         w = RecordTable(out, kind) if kind in ("parquet", "hf") else RecordWriter(out, warn)
-        for index, s, data in chosen:
-            w.write(data, s, index)
+        for i, (index, s, data) in enumerate(chosen):
+            w.write(data, s, index, picked.targets[i] if picked.targets else None)
         w.close()
         if sw is not None:
             sw.close()
             sw.out.commit()
+        if per_target_report is not None:
+            _write_per_target(per_target_report, picked, run)
         out.commit()
-        note = f" ({total_cost:,} {unit})" if budget is not None else ""
+        notes = [f"{picked.total_cost:,} {plan.unit}"] if plan.budget is not None else []
+        c = picked.counts
+        notes += [_count(c["duplicates"], "duplicate") + " dropped"] if c["duplicates"] else []
+        notes += [f"{c['filtered']:,} outside the length range"] if c["filtered"] else []
+        notes += [_count(c["empty"], "empty text")] if c["empty"] else []
+        note = f" ({', '.join(notes)})" if notes else ""
         return run.summary(f"selected {len(chosen):,}{note} -> {_name(output)}",
-                           selected=len(chosen), total_cost=total_cost)
+                           selected=len(chosen), total_cost=picked.total_cost)
 
 
 def score(job: Job, output: str = "-", *, executor: Any = None, progress: Any = None,
@@ -369,10 +420,7 @@ def matrix(job: Job, output: str, *, dtype: Any = np.float64, executor: Any = No
         out = run.output(output)
         w = NpyWriter(out, len(run.targets), dt)
         for chunk in executor.each_chunk(run):
-            run.progress.start_chunk(len(chunk))
-            w.write(run.zf.scorer.ncd([r.text for r in chunk], dtype=dt,
-                                      progress=run.progress.on_pairs))
-            run.progress.end_chunk(len(chunk))
+            w.write(run.ncd([r.text for r in chunk], dtype=dt))
         run.finish_inputs(warn)
         w.close()
         out.commit()
