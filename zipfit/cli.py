@@ -69,6 +69,13 @@ def _count(s: str) -> int:
     return v
 
 
+def _float(s: str) -> float:
+    try:
+        return float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {s!r}") from None
+
+
 def _int(s: str) -> int:
     try:
         return int(s)
@@ -148,6 +155,28 @@ def build_parser() -> argparse.ArgumentParser:
                         "tokens would exceed N")
     b.add_argument("--budget-bytes", type=_positive_int, metavar="N",
                    help="select the best documents until their UTF-8 bytes would exceed N")
+    lim.add_argument("--per-target", type=_positive_int, metavar="M",
+                     help="instead of -k: the M nearest documents (lowest NCD) of every "
+                          "target; the selection is their union, ordered by score, each "
+                          "record with zipfit_targets")
+    st = ps.add_argument_group("strategy")
+    st.add_argument("--sample", action="store_true",
+                    help="sample the documents (Gumbel top-k) with probability "
+                         "proportional to exp(score / T) instead of taking the best")
+    st.add_argument("--temperature", type=_float, default=1.0, metavar="T",
+                    help="with --sample: the temperature T > 0 (default 1; lower is "
+                         "closer to the top-k)")
+    st.add_argument("--seed", type=_count, default=0, metavar="S",
+                    help="with --sample: the seed (default 0); the same seed gives the "
+                         "same sample whatever the chunking or the executor")
+    st.add_argument("--dedup", action="store_true",
+                    help="identical texts count once: the copy with the lowest index is "
+                         "kept, and the summary says how many copies were dropped")
+    st.add_argument("--min-bytes", type=_count, metavar="N",
+                    help="do not select documents shorter than N UTF-8 bytes (empty ones "
+                         "score well with any compressor)")
+    st.add_argument("--max-bytes", type=_count, metavar="N",
+                    help="do not select documents longer than N UTF-8 bytes")
     lim.add_argument("--tokenizer", metavar="NAME_OR_PATH",
                      help="--budget-tokens counts this tokenizer's tokens: a tokenizer.json "
                           "file (needs zipfit[hf]), or a name or path for "
@@ -162,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "a datasets.save_to_disk directory at -o DIR (needs zipfit[hf])")
     o.add_argument("--scores-out", metavar="FILE",
                    help="also save every document's score, in input order (.npy or .parquet)")
+    o.add_argument("--per-target-report", metavar="FILE",
+                   help="with --per-target: which target got which document at what NCD "
+                        "(.csv or .jsonl)")
     dk = ps.add_argument_group("cluster (needs zipfit[dask]; see docs/dask.md)")
     dk.add_argument("--scheduler", metavar="ADDRESS",
                     help="run on the Dask cluster at ADDRESS (e.g. tcp://head:8786); the "
@@ -310,10 +342,15 @@ def _run(args: argparse.Namespace) -> None:
     job = _job(args)
     kw = dict(executor=_executor(args), progress=_progress(args), warn=_warn)
     if args.command == "select":
-        summary = pipeline.select(job, args.output, k=args.k, budget_tokens=args.budget_tokens,
-                                  budget_bytes=args.budget_bytes, scores_out=args.scores_out,
-                                  tokenizer=args.tokenizer, output_format=args.output_format,
-                                  **kw)
+        if not args.sample and (args.temperature != 1.0 or args.seed != 0):
+            raise UsageError("--temperature and --seed shape a sample: give --sample")
+        summary = pipeline.select(
+            job, args.output, k=args.k, budget_tokens=args.budget_tokens,
+            budget_bytes=args.budget_bytes, tokenizer=args.tokenizer,
+            strategy="sample" if args.sample else "topk", temperature=args.temperature,
+            seed=args.seed, dedup=args.dedup, per_target=args.per_target,
+            min_bytes=args.min_bytes, max_bytes=args.max_bytes, scores_out=args.scores_out,
+            per_target_report=args.per_target_report, output_format=args.output_format, **kw)
     elif args.command == "score":
         summary = pipeline.score(job, args.output, **kw)
     else:
