@@ -443,9 +443,10 @@ def _score_section(data: ReportData) -> str:
     counts = np.asarray(data.score_counts)
     total = int(counts.sum()) if counts.size else 0
     how = ("How the scores of all sources spread. The red line is the cut, the lowest "
-           "selected score: sources to its right were selected. A long tail to the right "
-           "means a few sources stand out; a cut deep inside the bulk means the selection "
-           "took many ordinary sources.")
+           "selected score: a top-k or budget selection took the sources to its right "
+           "(sampling, dedup and per-target selections may skip some of them). A long "
+           "tail to the right means a few sources stand out; a cut deep inside the bulk "
+           "means the selection took many ordinary sources.")
     body: List[str] = []
     if total == 0:
         body.append('<p class="empty">No scores were recorded.</p>')
