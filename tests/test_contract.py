@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import zipfit
+import zipfit.tokens
 from zipfit import cli, reference
 from zipfit.pipeline import Summary, format_rate
 
@@ -90,7 +91,7 @@ def test_broken_pipe_exits_quietly_with_sigpipe_status(files):
 
 def test_token_count_has_one_definition(files, capsys):
     text = "a\u3000b\u00a0c d"
-    assert zipfit.io.count_tokens(text) == zipfit.io.count_tokens(text.encode()) == 4
+    assert zipfit.tokens.count_tokens(text) == zipfit.tokens.count_tokens(text.encode()) == 4
     zf = zipfit.ZipFit(T, workers=1)
     for doc in (text, text.encode()):
         assert zf.select_iter([doc], budget_tokens=4).total_cost == 4

@@ -381,3 +381,21 @@ def test_score_and_select_treat_flagged_rows_alike(client, tmp_path, targets):
     _, idx, sc = _local_select(good, targets, k=20)
     assert np.array_equal(sel.zipfit_index.to_numpy(), idx)
     assert np.array_equal(sel.zipfit_score.to_numpy(), sc)
+
+
+def test_select_budget_with_a_tokenizer_equals_local(client, pool, targets, tmp_path):
+    """The tokenizer travels by its path and is loaded on the workers."""
+    tokenizers = pytest.importorskip("tokenizers", reason="needs zipfit[hf]")
+    from tokenizers import models, pre_tokenizers, trainers
+    ddf, kept = pool
+    texts = kept.text.tolist()
+    tok = tokenizers.Tokenizer(models.BPE(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=300, special_tokens=["[UNK]"]))
+    path = str(tmp_path / "tokenizer.json")
+    tok.save(path)
+    want = zipfit.ZipFit(targets, workers=1).select_iter(texts, budget_tokens=2000,
+                                                         tokenizer=path)
+    got = zd.select(ddf, targets, budget_tokens=2000, tokenizer=path)
+    assert 0 < len(want) < len(texts)
+    assert got.zipfit_index.tolist() == want.indices.tolist()

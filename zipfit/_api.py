@@ -8,11 +8,13 @@ from typing import Any, Callable, Iterable, List, Optional, Union
 import numpy as np
 
 from . import _compressors, _core, _pyengine
+from ._arrow import arrow_texts
 from ._checks import check_dtype, check_limits, resolve_workers
 from ._select import (CHUNK_DOCS, Selection, StreamSelection, Selector, select_stream,
                       top_k)
 from .errors import ZipFitWarning, warn
 from .io import TextSpec, records_from_items
+from .tokens import Costs
 
 __all__ = [
     "Text",
@@ -76,13 +78,17 @@ def as_texts(texts: Any, what: str) -> List[Text]:
     """A list of str/bytes from any ordered iterable of texts, with clear errors.
 
     A list, tuple, numpy array, pandas Series or generator is taken in
-    order.  A single text, a dict (its keys), a set (no order) and a pandas
+    order; a pyarrow Array or ChunkedArray of strings or binaries stays in
+    its Arrow buffers (the engine reads them in place).  A single text, a dict (its keys), a set (no order) and a pandas
     DataFrame (its column names) are refused.
     """
     if isinstance(texts, (str, bytes)):
         raise TypeError(
             f"{what} must be a sequence of texts, not a single {type(texts).__name__}; "
             f"wrap it in a list")
+    arrow = arrow_texts(texts, what)
+    if arrow is not None:
+        return arrow  # type: ignore[return-value]
     kind = type(texts).__name__
     if isinstance(texts, (dict, set, frozenset)) or kind == "DataFrame":
         hint = {"dict": "pass its values or keys as a list",
@@ -364,7 +370,8 @@ class ZipFit:
                     budget_tokens: Optional[int] = None,
                     budget_bytes: Optional[int] = None, text_field: str = "text",
                     chunk_size: int = CHUNK_DOCS,
-                    progress: Optional[Callable[[int], None]] = None) -> StreamSelection:
+                    progress: Optional[Callable[[int], None]] = None,
+                    tokenizer: Optional[str] = None) -> StreamSelection:
         """Select from any iterable (str, bytes or dicts) in bounded memory.
 
         Scores ``chunk_size`` documents at a time and keeps only the best in
@@ -374,7 +381,9 @@ class ZipFit:
         (dotted paths walk nested objects).  Returns a ``StreamSelection``:
         ``indices``, ``scores`` and the selected ``items``, best first.
         ``progress``, if given, is called with the number of items scored
-        after each chunk.
+        after each chunk.  ``tokenizer`` (a ``tokenizer.json`` path, or a
+        name for ``transformers.AutoTokenizer``) makes ``budget_tokens``
+        count that tokenizer's tokens.
         """
         k, budget, unit = check_limits(k, budget_tokens, budget_bytes)
         sel = Selector(k, budget)
@@ -385,8 +394,9 @@ class ZipFit:
                 progress(len(texts))
             return s
 
-        n = select_stream(score, records_from_items(sources, TextSpec(text_field), unit),
-                          sel, chunk_size, with_costs=unit is not None)
+        costs = Costs(unit, tokenizer) if unit is not None else None
+        n = select_stream(score, records_from_items(sources, TextSpec(text_field)),
+                          sel, chunk_size, costs=costs)
         res = sel.result()
         return StreamSelection(
             indices=np.array([r[0] for r in res], dtype=np.int64),

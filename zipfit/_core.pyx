@@ -13,7 +13,7 @@ import numpy as np
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_Check
 from cpython.unicode cimport PyUnicode_Check
-from libc.stdint cimport uint8_t, uint64_t
+from libc.stdint cimport uint8_t, uint64_t, uintptr_t
 from libc.stdlib cimport calloc, free
 
 cdef extern from "Python.h":
@@ -126,13 +126,30 @@ cdef class _Spans:
     """C views of a sequence of str/bytes; keeps the owners alive."""
     cdef zf_span *spans
     cdef size_t n
-    cdef list owners
+    cdef object owners   # the texts (a list, or ArrowTexts and its arrays)
     cdef uint64_t nbytes
 
     def __cinit__(self, texts, str what):
         cdef Py_ssize_t size = 0
         cdef const char *p
         cdef Py_ssize_t i
+        cdef const uint64_t[:, ::1] view
+        self.nbytes = 0
+        arrow = getattr(texts, "arrow_spans", None)
+        if arrow is not None:
+            # Texts in Arrow buffers (zipfit._arrow): (address, length) pairs
+            # laid out exactly as zf_span; no Python object per text.
+            self.owners = texts
+            view = arrow
+            self.n = view.shape[0]
+            self.spans = <zf_span *>calloc(self.n if self.n else 1, sizeof(zf_span))
+            if self.spans == NULL:
+                raise MemoryError()
+            for i in range(<Py_ssize_t>self.n):
+                self.spans[i].ptr = <const uint8_t *><uintptr_t>view[i, 0]
+                self.spans[i].len = <size_t>view[i, 1]
+                self.nbytes += view[i, 1]
+            return
         self.owners = list(texts)
         self.n = len(self.owners)
         self.nbytes = 0

@@ -205,20 +205,21 @@ def select_stream(score: Callable[[List[bytes]], np.ndarray], records: Iterable[
                   selector: Optional[Selector], chunk_size: int = CHUNK_DOCS,
                   first_key: int = 0,
                   on_scores: Optional[Callable[[List[Any], np.ndarray], None]] = None,
-                  with_costs: bool = False) -> int:
+                  costs: Optional[Callable[[List[Any]], np.ndarray]] = None) -> int:
     """Score ``records`` a chunk at a time, offering each chunk to ``selector``.
 
-    ``score(texts)`` gives the chunk's alignments; records (``.text``,
-    ``.data``, ``.cost``) take keys ``first_key, first_key+1, ...``;
-    ``on_scores(chunk, scores)`` sees every chunk in order.  Returns the
-    number of records.
+    ``score(texts)`` gives the chunk's alignments and ``costs(texts)`` (for
+    a budget) their costs; records (``.text``, ``.data``) take keys
+    ``first_key, first_key+1, ...``; ``on_scores(chunk, scores)`` sees every
+    chunk in order.  Returns the number of records.
     """
     n = 0
     for chunk in chunked(records, chunk_size, size=_text_size):
-        scores = score([r.text for r in chunk])
+        texts = [r.text for r in chunk]
+        scores = score(texts)
         if selector is not None:
             selector.offer(scores, first_key + n, [r.data for r in chunk],
-                           [r.cost for r in chunk] if with_costs else None)
+                           costs(texts) if costs is not None else None)
         if on_scores is not None:
             on_scores(chunk, scores)
         n += len(chunk)

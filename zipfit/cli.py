@@ -91,8 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     g = common.add_argument_group("inputs")
     g.add_argument("sources", nargs="+", metavar="SOURCE",
-                   help="source documents: .jsonl, .jsonl.gz, .json, .txt, .parquet "
-                        "files, directories, globs, or - for standard input")
+                   help="source documents: .jsonl, .jsonl.gz, .json, .txt, .parquet, "
+                        ".arrow files, directories, globs, save_to_disk dataset "
+                        "directories, hf://datasets/OWNER/NAME, or - for standard input")
     g.add_argument("-t", "--target", action="append", required=True, metavar="FILE",
                    help="target documents (repeatable; same formats as sources)")
     g.add_argument("--text-field", default="text", metavar="NAME",
@@ -111,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--target-format", choices=FORMAT_NAMES,
                    help="format of the targets (default: from the file name; "
                         "standard input: jsonl, gzip-compressed or not)")
+    g.add_argument("--split", metavar="NAME",
+                   help="the split of a saved DatasetDict or of a hf://datasets/OWNER/NAME "
+                        "input (Hub default: train)")
+    g.add_argument("--config", metavar="NAME",
+                   help="the configuration of a hf://datasets/OWNER/NAME input")
     g.add_argument("--on-error", choices=("fail", "skip"), default="fail",
                    help="a bad source record stops the run (fail, the default) or is "
                         "skipped, counted and reported (skip; skipped records take "
@@ -142,10 +148,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "tokens would exceed N")
     b.add_argument("--budget-bytes", type=_positive_int, metavar="N",
                    help="select the best documents until their UTF-8 bytes would exceed N")
+    lim.add_argument("--tokenizer", metavar="NAME_OR_PATH",
+                     help="--budget-tokens counts this tokenizer's tokens: a tokenizer.json "
+                          "file (needs zipfit[hf]), or a name or path for "
+                          "transformers.AutoTokenizer (needs transformers); default: "
+                          "whitespace-separated tokens")
     o = ps.add_argument_group("output")
     o.add_argument("-o", "--output", default="-", metavar="FILE",
                    help="selected records: .jsonl (default format), .jsonl.gz, .json, "
-                        "or - for standard output (default)")
+                        ".parquet, or - for standard output (default)")
+    o.add_argument("--output-format", choices=("jsonl", "json", "parquet", "hf"),
+                   help="the output's format when its name does not say it; hf writes "
+                        "a datasets.save_to_disk directory at -o DIR (needs zipfit[hf])")
     o.add_argument("--scores-out", metavar="FILE",
                    help="also save every document's score, in input order (.npy or .parquet)")
     dk = ps.add_argument_group("cluster (needs zipfit[dask]; see docs/dask.md)")
@@ -261,7 +275,8 @@ def _job(args: argparse.Namespace) -> pipeline.Job:
     return pipeline.Job(
         sources=args.sources, targets=args.target, text_field=args.text_field,
         target_field=args.target_field, target_template=_unescape(args.target_template),
-        format=args.format, target_format=args.target_format, on_error=args.on_error,
+        format=args.format, target_format=args.target_format, split=args.split,
+        config=args.config, on_error=args.on_error,
         compressor=args.compressor,
         level=args.level, workers=-1 if args.workers is None else args.workers,
         chunk_size=args.chunk_size)
@@ -297,6 +312,7 @@ def _run(args: argparse.Namespace) -> None:
     if args.command == "select":
         summary = pipeline.select(job, args.output, k=args.k, budget_tokens=args.budget_tokens,
                                   budget_bytes=args.budget_bytes, scores_out=args.scores_out,
+                                  tokenizer=args.tokenizer, output_format=args.output_format,
                                   **kw)
     elif args.command == "score":
         summary = pipeline.score(job, args.output, **kw)

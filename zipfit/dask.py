@@ -53,9 +53,10 @@ from ._api import Setup, Text, ZipFit, as_texts
 from ._checks import check_limits, resolve_workers
 from ._select import CHUNK_DOCS, Selector, select_stream
 from .errors import InputError, UsageError, ZipFitError
-from .io import (ErrorPolicy, Input, Record, Split, TextSpec, doc_cost, expand_inputs,
+from .io import (ErrorPolicy, Input, Record, Split, TextSpec, expand_inputs,
                  read_split, splits)
 from .pipeline import Chosen, Job
+from .tokens import Costs
 
 __all__ = ["score", "select", "read_documents", "DaskExecutor",
            "SCORE_COLUMN", "INDEX_COLUMN", "ERROR_COLUMN", "TEXT_COLUMN", "RECORD_COLUMN",
@@ -299,14 +300,14 @@ def score(frame_or_series: Any, targets: Iterable[Text], *, text_column: str = "
 
 
 def _frame_leaf(part: "pd.DataFrame", pid: int, spec: _Targets, text_column: str,
-                k: Optional[int], budget: Optional[int], unit: Optional[str]) -> _Partial:
+                k: Optional[int], budget: Optional[int], costs: Optional[Costs]) -> _Partial:
     policy = ErrorPolicy("skip")
     part = _flagged(part, policy)
     texts = _texts_of(part[text_column], text_column, pid)
     sel = Selector(k, budget)
-    records = (Record(t, pos, None, None, doc_cost(t, unit)) for pos, t in enumerate(texts))
+    records = (Record(t, pos, None, None) for pos, t in enumerate(texts))
     n = select_stream(spec.scorer().scorer.alignment_block, records, sel, CHUNK_DOCS,
-                      first_key=pid << _SHIFT, with_costs=unit is not None)
+                      first_key=pid << _SHIFT, costs=costs)
     kept = sel.result()
     rows = part.iloc[[pos for _, _, pos in kept]].copy()
     rows[_KEY] = [key for key, _, _ in kept]
@@ -315,7 +316,8 @@ def _frame_leaf(part: "pd.DataFrame", pid: int, spec: _Targets, text_column: str
 
 def select(frame: Any, targets: Iterable[Text], k: Optional[int] = None, *,
            text_column: str = "text", budget_tokens: Optional[int] = None,
-           budget_bytes: Optional[int] = None, **options: Any) -> "pd.DataFrame":
+           budget_bytes: Optional[int] = None, tokenizer: Optional[str] = None,
+           **options: Any) -> "pd.DataFrame":
     """The global best rows of a dask DataFrame, as a pandas DataFrame.
 
     Returns the selected rows with all their columns (and index), plus
@@ -329,7 +331,10 @@ def select(frame: Any, targets: Iterable[Text], k: Optional[int] = None, *,
     tokens, ``str.split()``) or ``budget_bytes`` (UTF-8 bytes) takes rows best
     first while the running total stays within the budget and stops at the
     first row that would exceed it.  With both ``k`` and a budget, whichever
-    limit is reached first applies.  ``options`` as for :func:`score`.
+    limit is reached first applies.  ``tokenizer`` (a ``tokenizer.json``
+    path or a transformers name, loaded once per worker process) makes
+    ``budget_tokens`` count that tokenizer's tokens.  ``options`` as for
+    :func:`score`.
     """
     k, budget, unit = check_limits(k, budget_tokens, budget_bytes)
     if isinstance(frame, dd.Series):
@@ -338,7 +343,8 @@ def select(frame: Any, targets: Iterable[Text], k: Optional[int] = None, *,
         _text_series(frame, text_column)  # raises the TypeError or InputError
     spec = _prepare(targets, options)
     handle = _ship(spec)
-    leaves = [dask.delayed(_frame_leaf)(part, pid, handle, text_column, k, budget, unit)
+    costs = Costs(unit, tokenizer) if unit is not None else None
+    leaves = [dask.delayed(_frame_leaf)(part, pid, handle, text_column, k, budget, costs)
               for pid, part in enumerate(frame.to_delayed())]
     p = _reduce(leaves).compute()
     chosen, _, _ = _resolve(p)
@@ -411,17 +417,17 @@ def read_documents(paths: Sequence[str], *, text_field: str = "text",
 # --------------------------------------------------------------- executor
 
 def _split_leaf(split: Split, pid: int, spec: _Targets, text_spec: TextSpec, on_error: str,
-                k: Optional[int], budget: Optional[int], unit: Optional[str],
+                k: Optional[int], budget: Optional[int], costs: Optional[Costs],
                 chunk_size: int, keep_scores: bool) -> _Partial:
     """Read, score and select one split on a worker."""
     policy = ErrorPolicy(on_error)
     sel = Selector(k, budget)
     kept: List[np.ndarray] = []
     n = select_stream(spec.scorer().scorer.alignment_block,
-                      read_split(split, text_spec, policy, cost=unit), sel, chunk_size,
+                      read_split(split, text_spec, policy), sel, chunk_size,
                       first_key=pid << _SHIFT,
                       on_scores=(lambda _c, s: kept.append(s)) if keep_scores else None,
-                      with_costs=unit is not None)
+                      costs=costs)
     scores = (np.concatenate(kept) if kept else np.empty(0)) if keep_scores else None
     return _Partial(pid, n, sel, scores, policy)
 
@@ -452,8 +458,8 @@ class DaskExecutor:
     def where(self, nsplits: int) -> str:
         return f" on {self.workers} Dask worker(s), {nsplits} partition(s)"
 
-    def select(self, run: Any, k: Optional[int], budget: Optional[int], unit: Optional[str],
-               on_scores: Any) -> Tuple[List[Chosen], int]:
+    def select(self, run: Any, k: Optional[int], budget: Optional[int],
+               costs: Optional[Costs], on_scores: Any) -> Tuple[List[Chosen], int]:
         from distributed import Client
         try:
             client = Client(self.address, timeout="20s", set_as_default=False)
@@ -464,7 +470,7 @@ class DaskExecutor:
         self.workers = len(client.scheduler_info().get("workers", {}))
         handle = client.scatter(run.zf, broadcast=True, hash=False)
         leaves = [dask.delayed(_split_leaf)(split, pid, handle, run.spec, run.job.on_error,
-                                            k, budget, unit, run.job.chunk_size,
+                                            k, budget, costs, run.job.chunk_size,
                                             on_scores is not None)
                   for pid, split in enumerate(run.splits)]
         p = client.compute(_reduce(leaves), sync=True)

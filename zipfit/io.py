@@ -18,7 +18,12 @@ Formats, by file name (``--format`` overrides it for the sources):
 ``.json``          one JSON array of objects, read incrementally
 ``.txt``           one document per line (the line without its newline)
 ``.parquet``       rows of a Parquet file (needs ``pip install "zipfit[parquet]"``)
-``*.gz``           any of the above compressed with gzip (except Parquet)
+``.arrow``         rows of an Arrow file (the streaming format ``datasets`` writes)
+directory          a ``Dataset.save_to_disk`` directory (its ``.arrow`` files); of a
+                   ``DatasetDict``, the split named by ``--split``
+``hf://datasets/`` a Hugging Face Hub dataset, loaded (streamed where it can be)
+                   by ``datasets.load_dataset`` with ``--split``/``--config``
+``*.gz``           any of the text formats compressed with gzip
 ``-``              standard input (JSON Lines unless ``--format`` says otherwise)
 =================  ===========================================================
 
@@ -52,8 +57,6 @@ __all__ = [
     "read_split",
     "read_records",
     "records_from_items",
-    "count_tokens",
-    "doc_cost",
     "encode_text",
 ]
 
@@ -63,10 +66,13 @@ FORMATS = {
     "json": (".json", ".json.gz"),
     "txt": (".txt", ".txt.gz"),
     "parquet": (".parquet",),
+    "arrow": (".arrow",),
 }
 
 #: what a format option accepts: the formats, and the gzip-compressed ones
-FORMAT_NAMES = ("jsonl", "jsonl.gz", "json", "json.gz", "txt", "txt.gz", "parquet")
+FORMAT_NAMES = ("jsonl", "jsonl.gz", "json", "json.gz", "txt", "txt.gz", "parquet", "arrow")
+#: a Hugging Face Hub dataset as an input: hf://datasets/OWNER/NAME
+HUB_PREFIX = "hf://datasets/"
 
 _READ_BYTES = 1 << 20
 
@@ -121,15 +127,14 @@ class Record:
     would mean reading all that comes before).
     """
 
-    __slots__ = ("text", "data", "file", "line", "cost")
+    __slots__ = ("text", "data", "file", "line")
 
-    def __init__(self, text: bytes, data: Any, file: Optional[str], line: Optional[int],
-                 cost: int = 0) -> None:
+    def __init__(self, text: bytes, data: Any, file: Optional[str],
+                 line: Optional[int]) -> None:
         self.text = text
         self.data = data
         self.file = file
         self.line = line
-        self.cost = cost
 
     def as_dict(self) -> dict:
         """The record with all its fields (a bare string becomes ``{"text": s}``)."""
@@ -266,27 +271,6 @@ def encode_text(text: str, err: Callable[..., InputError], field: Optional[str])
                   f"at character {e.start}", field=field) from None
 
 
-def count_tokens(text: Any) -> int:
-    """Whitespace tokens of a text: ``str.split()`` of its characters.
-
-    One definition for str and bytes: bytes are read as UTF-8 (an invalid
-    byte counts as a non-space character), so U+3000 or U+00A0 separate
-    tokens either way.
-    """
-    if not isinstance(text, str):
-        text = bytes(text).decode("utf-8", "replace")
-    return len(text.split())
-
-
-def doc_cost(text: Any, cost: Optional[str]) -> int:
-    """A document's size against a budget: whitespace tokens, UTF-8 bytes, or 0."""
-    if cost == "tokens":
-        return count_tokens(text)
-    if cost == "bytes":
-        return len(text.encode("utf-8")) if isinstance(text, str) else len(text)
-    return 0
-
-
 # ------------------------------------------------------------------ inputs
 
 class Input:
@@ -297,10 +281,13 @@ class Input:
     None: the data is checked for gzip's magic bytes when it is opened.
     """
 
-    __slots__ = ("path", "name", "format", "gzip")
+    __slots__ = ("path", "name", "format", "gzip", "hf_split", "hf_config")
 
-    def __init__(self, path: str, fmt: str) -> None:
+    def __init__(self, path: str, fmt: str, hf_split: Optional[str] = None,
+                 hf_config: Optional[str] = None) -> None:
         self.path = path
+        self.hf_split = hf_split
+        self.hf_config = hf_config
         self.name = "<stdin>" if path == "-" else path
         self.gzip: Optional[bool] = fmt.endswith(".gz") or path.lower().endswith(".gz")
         if path == "-" and not self.gzip:
@@ -309,7 +296,7 @@ class Input:
 
     @property
     def size(self) -> Optional[int]:
-        if self.path == "-":
+        if self.path == "-" or self.format in ("hf", "hub"):
             return None
         try:
             return os.path.getsize(self.path)
@@ -332,9 +319,27 @@ def _known(path: str) -> bool:
     return format_of(path) is not None
 
 
-def expand_inputs(paths: List[str], fmt: Optional[str] = None,
-                  what: str = "input") -> List[Input]:
-    """Files named by ``paths``: files, directories (recursively), globs, ``-``.
+def _saved_dataset(path: str, split: Optional[str]) -> Optional[str]:
+    """The directory of a ``save_to_disk`` dataset at ``path`` (a split's, for a
+    DatasetDict), or None if ``path`` is not one."""
+    if os.path.isfile(os.path.join(path, "state.json")):
+        return path
+    dict_file = os.path.join(path, "dataset_dict.json")
+    if not os.path.isfile(dict_file):
+        return None
+    with open(dict_file, encoding="utf-8") as f:
+        names = json.load(f).get("splits", [])
+    if split is None or split not in names:
+        raise InputError(f"a saved DatasetDict: choose a split with --split "
+                         f"(one of: {', '.join(names)})", file=path)
+    return os.path.join(path, split)
+
+
+def expand_inputs(paths: List[str], fmt: Optional[str] = None, what: str = "input",
+                  hf_split: Optional[str] = None, hf_config: Optional[str] = None
+                  ) -> List[Input]:
+    """Files named by ``paths``: files, directories (recursively), globs, ``-``,
+    saved Hugging Face datasets and ``hf://datasets/OWNER/NAME``.
 
     Directory and glob entries are sorted by path; only files with a known
     extension are taken from directories.  Missing files, empty directories,
@@ -357,6 +362,12 @@ def expand_inputs(paths: List[str], fmt: Optional[str] = None,
     for p in paths:
         if p == "-":
             out.append(Input("-", fmt or "jsonl"))
+        elif p.startswith(HUB_PREFIX):
+            if len(p) == len(HUB_PREFIX):
+                raise InputError("name the dataset: hf://datasets/OWNER/NAME", file=p)
+            out.append(Input(p, "hub", hf_split, hf_config))
+        elif os.path.isdir(p) and _saved_dataset(p, hf_split) is not None:
+            out.append(Input(_saved_dataset(p, hf_split) or p, "hf"))
         elif os.path.isdir(p):
             found = []
             for root, dirs, files in os.walk(p):
@@ -433,8 +444,8 @@ def splits(inputs: List[Input], blocksize: Optional[int] = None) -> List[Split]:
     """
     out: List[Split] = []
     for inp in inputs:
-        whole = (blocksize is None or inp.path == "-" or inp.format == "json"
-                 or inp.gzip is not False)
+        whole = (blocksize is None or inp.path == "-"
+                 or inp.format in ("json", "arrow", "hf", "hub") or inp.gzip is not False)
         if whole:
             out.append(Split(inp))
         elif inp.format == "parquet":
@@ -774,14 +785,64 @@ def _parquet(split: Split, counter: Counter) -> Iterator[Tuple[Any, int]]:
     counter.bytes = base + size * row // total
 
 
+def _arrow_file(path: str) -> Iterator[Any]:
+    """The record batches of an Arrow file (streaming format, or the file format)."""
+    import pyarrow as pa
+    with pa.memory_map(path) as source:
+        try:
+            reader: Any = pa.ipc.open_stream(source)
+        except pa.ArrowInvalid:
+            source.seek(0)
+            f = pa.ipc.open_file(source)
+            reader = (f.get_batch(i) for i in range(f.num_record_batches))
+        yield from reader
+
+
+def _datasets_rows(split: Split, counter: Counter) -> Iterator[Tuple[Any, int]]:
+    """(row, 1-based row number) of an .arrow file, a saved dataset or a Hub dataset."""
+    inp = split.input
+    try:
+        if inp.format == "hub":
+            import datasets
+        else:
+            import pyarrow  # noqa: F401
+    except ImportError:
+        extra = "hf" if inp.format == "hub" else "parquet"
+        raise InputError(f'reading this input needs pip install "zipfit[{extra}]"',
+                         file=inp.name) from None
+    row = 0
+    if inp.format == "hub":
+        try:
+            ds = datasets.load_dataset(inp.path[len(HUB_PREFIX):], inp.hf_config,
+                                       split=inp.hf_split or "train", streaming=True)
+        except Exception as e:  # datasets raises many types (network, missing)
+            raise InputError(f"cannot load the dataset: {e}", file=inp.name) from None
+        for rec in ds:
+            row += 1
+            yield rec, row
+        return
+    files = [inp.path]
+    if inp.format == "hf":
+        with open(os.path.join(inp.path, "state.json"), encoding="utf-8") as f:
+            files = [os.path.join(inp.path, d["filename"]) for d in json.load(f)["_data_files"]]
+    for path in files:
+        try:
+            batches = _arrow_file(path)
+            for batch in batches:
+                for rec in batch.to_pylist():
+                    row += 1
+                    yield rec, row
+        except InputError:
+            raise
+        except Exception as e:  # pyarrow raises its own error types
+            raise InputError(f"not a readable Arrow file ({e})", file=path) from None
+
+
 def read_split(split: Split, spec: TextSpec, policy: Optional[ErrorPolicy] = None,
-               counter: Optional[Counter] = None, cost: Optional[str] = None
-               ) -> Iterator[Record]:
+               counter: Optional[Counter] = None) -> Iterator[Record]:
     """The records of one split, in order: the one reader of every input.
 
-    Bad records go to ``policy`` (raise, or skip and count).  ``cost`` is
-    ``"tokens"`` (whitespace tokens, :func:`count_tokens`), ``"bytes"``
-    (UTF-8 bytes) or None; it fills ``Record.cost`` for budget selection.
+    Bad records go to ``policy`` (raise, or skip and count).
     """
     policy = policy or ErrorPolicy()
     counter = counter or Counter()
@@ -789,6 +850,8 @@ def read_split(split: Split, spec: TextSpec, policy: Optional[ErrorPolicy] = Non
     numbers: Any = None
     if inp.format == "parquet":
         items: Iterator[Tuple[Any, int]] = _parquet(split, counter)
+    elif inp.format in ("arrow", "hf", "hub"):
+        items = _datasets_rows(split, counter)
     elif inp.format == "json":
         items = _json_array(inp, counter)
     else:
@@ -801,7 +864,7 @@ def read_split(split: Split, spec: TextSpec, policy: Optional[ErrorPolicy] = Non
         line = pos if numbers is None else numbers.known(pos)
 
         def err(message: str, field: Optional[str] = None, _pos: int = pos) -> InputError:
-            if inp.format == "parquet":
+            if numbers is None and inp.format != "json":
                 return InputError(message, file=inp.name, where=f"row {_pos}", field=field)
             return InputError(message, file=inp.name, field=field,
                               line=_pos if numbers is None else numbers(_pos))
@@ -812,21 +875,19 @@ def read_split(split: Split, spec: TextSpec, policy: Optional[ErrorPolicy] = Non
             policy.bad(e)
             continue
         n += 1
-        yield Record(b, data, inp.name, line, doc_cost(text, cost))
+        yield Record(b, data, inp.name, line)
     policy.count(inp.name, n)
 
 
 def read_records(inputs: List[Input], spec: TextSpec, policy: Optional[ErrorPolicy] = None,
-                 counter: Optional[Counter] = None, cost: Optional[str] = None
-                 ) -> Iterator[Record]:
+                 counter: Optional[Counter] = None) -> Iterator[Record]:
     """Every record of ``inputs`` in order (each input one split)."""
     policy = policy or ErrorPolicy()
     for split in splits(inputs):
-        yield from read_split(split, spec, policy, counter, cost)
+        yield from read_split(split, spec, policy, counter)
 
 
-def records_from_items(items: Iterable[Any], spec: TextSpec,
-                       cost: Optional[str] = None) -> Iterator[Record]:
+def records_from_items(items: Iterable[Any], spec: TextSpec) -> Iterator[Record]:
     """Records of a Python iterable of str, bytes or dicts (``item N``, from 1)."""
     if isinstance(items, (str, bytes, dict)):
         raise TypeError(f"expected an iterable of documents, not a single "
@@ -836,11 +897,9 @@ def records_from_items(items: Iterable[Any], spec: TextSpec,
         def err(message: str, field: Optional[str] = None, _i: int = i) -> InputError:
             return InputError(message, where=f"item {_i}", field=field)
         if isinstance(it, (bytes, bytearray, memoryview)):
-            text: Any = bytes(it)
-            b = text
+            b = bytes(it)
         elif isinstance(it, (str, dict)):
-            text = spec.text(it, err)
-            b = encode_text(text, err, field if isinstance(it, dict) else None)
+            b = encode_text(spec.text(it, err), err, field if isinstance(it, dict) else None)
         else:
             raise err(f"is {_kind(it)}; expected str, bytes or dict")
-        yield Record(b, it, None, i, doc_cost(text, cost))
+        yield Record(b, it, None, i)

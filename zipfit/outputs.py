@@ -16,6 +16,7 @@ import decimal
 import gzip
 import json
 import os
+import shutil
 import sys
 import tempfile
 from typing import Any, BinaryIO, Callable, Iterable, Optional
@@ -24,8 +25,9 @@ import numpy as np
 
 from .errors import OutputError, UsageError
 
-__all__ = ["AtomicOutput", "RecordWriter", "NpyWriter", "ParquetScores", "output_kind",
-           "scores_writer", "check_not_an_input", "TMP_SUFFIX"]
+__all__ = ["AtomicOutput", "AtomicDirectory", "RecordWriter", "RecordTable", "NpyWriter",
+           "ParquetScores", "output_kind", "scores_writer", "check_not_an_input",
+           "TMP_SUFFIX"]
 
 TMP_SUFFIX = ".zipfit-tmp"
 
@@ -164,6 +166,40 @@ class AtomicOutput:
         self.discard()
 
 
+class AtomicDirectory:
+    """A directory written under a temporary name and renamed into place.
+
+    Used for ``save_to_disk`` datasets.  An existing ``path`` is refused up
+    front (a directory cannot be replaced atomically).
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._committed = False
+        if os.path.exists(path):
+            raise OutputError(path, "exists; remove it or name a new directory")
+        parent = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(parent):
+            raise OutputError(path, "the output directory does not exist")
+        try:
+            self.tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(path)}.",
+                                        suffix=TMP_SUFFIX)
+        except OSError as e:
+            raise OutputError(path, f"cannot write here: {e.strerror}") from None
+
+    def commit(self) -> None:
+        try:
+            os.rename(self.tmp, self.path)
+        except OSError as e:
+            raise OutputError(self.path, e.strerror or str(e)) from None
+        self._committed = True
+
+    def discard(self) -> None:
+        if not self._committed:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self._committed = True
+
+
 def _json_default(v: Any) -> Any:
     if isinstance(v, (datetime.datetime, datetime.date, datetime.time)):
         return v.isoformat()
@@ -212,16 +248,12 @@ class RecordWriter:
             self.f.write(b"[")
 
     def write(self, data: Any, score: float, index: int) -> None:
-        rec = dict(data) if isinstance(data, dict) else {"text": data}
-        if self._warn is not None and ("zipfit_score" in rec or "zipfit_index" in rec):
+        if self._warn is not None and isinstance(data, dict) and \
+                ("zipfit_score" in data or "zipfit_index" in data):
             self._warn("input records already have zipfit_score/zipfit_index fields; "
                        "they are replaced by this run's values")
             self._warn = None
-        rec.pop("zipfit_score", None)
-        rec.pop("zipfit_index", None)
-        rec["zipfit_score"] = float(score)
-        rec["zipfit_index"] = int(index)
-        line = _dumps(rec)
+        line = _dumps(_record(data, score, index))
         if self.array:
             self.f.write(b"\n" if self.n == 0 else b",\n")
             self.f.write(line)
@@ -234,6 +266,64 @@ class RecordWriter:
             self.f.write(b"\n]\n" if self.n else b"]\n")
         if self.gz is not None:
             self.gz.close()
+
+
+def _record(data: Any, score: float, index: int) -> dict:
+    rec = dict(data) if isinstance(data, dict) else {"text": data}
+    rec.pop("zipfit_score", None)
+    rec.pop("zipfit_index", None)
+    rec["zipfit_score"] = float(score)
+    rec["zipfit_index"] = int(index)
+    return rec
+
+
+class RecordTable:
+    """Selected records as a Parquet file or a ``save_to_disk`` dataset.
+
+    The records (a selection: k of them) are collected and written as one
+    table at ``close``: every field any record has becomes a column (missing
+    values are null), plus ``zipfit_score`` and ``zipfit_index``.
+    """
+
+    def __init__(self, out: Any, kind: str) -> None:
+        if out.path == "-":
+            raise UsageError(f"{kind} output needs a name, not -")
+        self.out = out
+        self.kind = kind
+        self.rows: list = []
+
+    def write(self, data: Any, score: float, index: int) -> None:
+        self.rows.append(_record(data, score, index))
+
+    def close(self) -> None:
+        names: dict = {}
+        for r in self.rows:
+            names.update(dict.fromkeys(r))
+        columns = {k: [r.get(k) for r in self.rows] for k in names} or \
+            {"zipfit_score": [], "zipfit_index": []}
+        try:
+            if self.kind == "hf":
+                import datasets
+                from datasets.utils import logging as hf_logging
+                quiet = hf_logging.is_progress_bar_enabled()
+                hf_logging.disable_progress_bar()   # the command prints its own summary
+                try:
+                    datasets.Dataset.from_dict(columns).save_to_disk(self.out.tmp)
+                finally:
+                    if quiet:
+                        hf_logging.enable_progress_bar()
+                return
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+            table = pa.table(columns)
+        except ImportError:
+            extra = "hf" if self.kind == "hf" else "parquet"
+            raise UsageError(f'{self.out.path}: writing {self.kind} needs '
+                             f'pip install "zipfit[{extra}]"') from None
+        except (TypeError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
+            raise OutputError(self.out.path, f"cannot write the records as a table: {e}") \
+                from None
+        pq.write_table(table, self.out.file)
 
 
 class NpyWriter:

@@ -24,10 +24,11 @@ from ._api import ZipFit
 from ._checks import check_dtype, check_int, check_limits
 from ._select import CHUNK_DOCS, Selector, select_stream
 from .errors import InputError, UsageError, ZipFitWarning
+from .tokens import Costs
 from .io import (Counter, ErrorPolicy, Input, Record, Split, TextSpec, expand_inputs,
                  read_records, read_split, splits)
-from .outputs import (AtomicOutput, NpyWriter, RecordWriter, check_not_an_input,
-                      output_kind, scores_writer)
+from .outputs import (AtomicDirectory, AtomicOutput, NpyWriter, RecordTable, RecordWriter,
+                      check_not_an_input, output_kind, scores_writer)
 
 __all__ = ["Job", "Summary", "LocalExecutor", "Chosen", "select", "score", "matrix",
            "read_targets", "format_rate"]
@@ -47,6 +48,8 @@ class Job:
     target_template: Optional[str] = None
     format: Optional[str] = None
     target_format: Optional[str] = None
+    split: Optional[str] = None
+    config: Optional[str] = None
     on_error: str = "fail"
     compressor: str = "gzip"
     level: Optional[int] = None
@@ -72,6 +75,9 @@ class Job:
         check_int("chunk_size", self.chunk_size, 1)
         self.text_spec()
         self.target_spec()
+
+    def inputs(self, paths: Sequence[str], fmt: Optional[str], what: str) -> List[Input]:
+        return expand_inputs(list(paths), fmt, what, self.split, self.config)
 
     def text_spec(self) -> TextSpec:
         return TextSpec(self.text_field)
@@ -133,7 +139,7 @@ class _NoProgress:
 def read_targets(job: Job) -> List[bytes]:
     """The target texts (every one must be good: bad targets always fail)."""
     spec = job.target_spec()
-    inputs = expand_inputs(list(job.targets), job.target_format, what="target")
+    inputs = job.inputs(job.targets, job.target_format, "target")
     texts = [r.text for r in read_records(inputs, spec, ErrorPolicy("fail"))]
     if not texts:
         raise InputError("no target documents (empty input)",
@@ -154,8 +160,8 @@ class _Run:
         self.job = job
         self.executor = executor
         self.spec = job.text_spec()
-        self.inputs = expand_inputs(list(job.sources), job.format, what="source")
-        targets = expand_inputs(list(job.targets), job.target_format, what="target")
+        self.inputs = job.inputs(job.sources, job.format, "source")
+        targets = job.inputs(job.targets, job.target_format, "target")
         for out in outputs:
             if out is not None:
                 check_not_an_input(out, [i.path for i in self.inputs + targets])
@@ -175,15 +181,15 @@ class _Run:
         self.stack = stack
         self.n = 0
 
-    def output(self, path: str) -> AtomicOutput:
-        out = AtomicOutput(path)
+    def output(self, path: str, directory: bool = False) -> Any:
+        out = AtomicDirectory(path) if directory else AtomicOutput(path)
         self.stack.callback(out.discard)
         return out
 
-    def records(self, cost: Optional[str] = None) -> Iterator[Record]:
+    def records(self) -> Iterator[Record]:
         """Every source record, read in order in this process."""
         return itertools.chain.from_iterable(
-            read_split(s, self.spec, self.policy, self.counter, cost) for s in self.splits)
+            read_split(s, self.spec, self.policy, self.counter) for s in self.splits)
 
     def score(self, texts: List[bytes]) -> np.ndarray:
         self.progress.start_chunk(len(texts))
@@ -229,7 +235,7 @@ class LocalExecutor:
         return ""
 
     def select(self, run: _Run, k: Optional[int], budget: Optional[int],
-               unit: Optional[str], on_scores: Optional[Callable[[np.ndarray], None]]
+               costs: Optional[Costs], on_scores: Optional[Callable[[np.ndarray], None]]
                ) -> Tuple[List[Chosen], int]:
         """(the selection best first, its total cost); counts into ``run``."""
         sel = Selector(k, budget)
@@ -239,8 +245,8 @@ class LocalExecutor:
             if on_scores is not None:
                 on_scores(scores)
 
-        select_stream(run.score, run.records(unit), sel, run.job.chunk_size,
-                      on_scores=seen, with_costs=unit is not None)
+        select_stream(run.score, run.records(), sel, run.job.chunk_size,
+                      on_scores=seen, costs=costs)
         return sel.result(), sel.total_cost
 
     def each_chunk(self, run: _Run) -> Iterator[List[Record]]:
@@ -267,13 +273,18 @@ def _name(path: str) -> str:
 
 def select(job: Job, output: str = "-", *, k: Optional[int] = None,
            budget_tokens: Optional[int] = None, budget_bytes: Optional[int] = None,
-           scores_out: Optional[str] = None, executor: Any = None, progress: Any = None,
+           scores_out: Optional[str] = None, tokenizer: Optional[str] = None,
+           output_format: Optional[str] = None, executor: Any = None, progress: Any = None,
            warn: Callable[[str], None] = _warn) -> Summary:
     """Write the best-aligned source records to ``output``, best first.
 
     Each record keeps all its fields and gains ``zipfit_score`` and
     ``zipfit_index`` (its position among the good records of the input
-    stream).  ``scores_out`` (.npy or .parquet) also gets every score.
+    stream).  The output is JSON Lines, JSON, Parquet (by its name) or,
+    with ``output_format="hf"``, a ``save_to_disk`` dataset directory.
+    ``scores_out`` (.npy or .parquet) also gets every score.
+    ``tokenizer`` makes ``budget_tokens`` count a tokenizer's tokens
+    (:class:`zipfit.tokens.Costs`).
     """
     try:
         k, budget, unit = check_limits(k, budget_tokens, budget_bytes)
@@ -281,16 +292,27 @@ def select(job: Job, output: str = "-", *, k: Optional[int] = None,
         raise UsageError(str(e).replace("give k, budget_tokens or budget_bytes",
                                         "say how many documents to select: -k N, "
                                         "--budget-tokens N or --budget-bytes N")) from None
-    _check_output(output, ("jsonl", "json"), "selected records are written as .jsonl, "
-                  ".jsonl.gz or .json (use --scores-out for a .npy/.parquet of scores)")
+    if output_format not in (None, "jsonl", "json", "parquet", "hf"):
+        raise UsageError(f"--output-format {output_format}: choose jsonl, json, parquet or hf")
+    kind = output_format or output_kind(output)
+    if output_format is None:
+        _check_output(output, ("jsonl", "json", "parquet"), "selected records are written "
+                      "as .jsonl, .jsonl.gz, .json or .parquet (use --scores-out for a .npy "
+                      "of scores)")
     if scores_out is not None and output_kind(scores_out) not in ("npy", "parquet"):
         raise UsageError(f"--scores-out {scores_out}: use a .npy or .parquet file name")
+    try:
+        costs = Costs(unit, tokenizer) if unit is not None else None
+        if tokenizer is not None and unit is None:
+            raise ValueError("--tokenizer counts the tokens of --budget-tokens: give one")
+    except (ValueError, ImportError) as e:
+        raise UsageError(str(e)) from None
     executor = executor or LocalExecutor()
     with contextlib.ExitStack() as stack:
         run = _Run(job, executor, progress, stack, [output, scores_out])
-        out = run.output(output)
+        out = run.output(output, directory=kind == "hf")
         sw = scores_writer(run.output(scores_out)) if scores_out is not None else None
-        chosen, total_cost = executor.select(run, k, budget, unit,
+        chosen, total_cost = executor.select(run, k, budget, costs,
                                              sw.write if sw is not None else None)
         run.finish_inputs(warn)
         if k is not None and k > run.n:
@@ -299,7 +321,7 @@ def select(job: Job, output: str = "-", *, k: Optional[int] = None,
         if budget is not None and not chosen:
             warn(f"nothing fits the budget of {budget:,} {unit}: the best document alone "
                  "exceeds it")
-        w = RecordWriter(out, warn)
+        w = RecordTable(out, kind) if kind in ("parquet", "hf") else RecordWriter(out, warn)
         for index, s, data in chosen:
             w.write(data, s, index)
         w.close()
