@@ -236,3 +236,28 @@ def test_select_iter_progress_and_errors(small_task, zf):
         zf.select_iter(["ok", "\ud800"], 1)
     empty = zf.select_iter([], 5)
     assert len(empty) == 0 and empty.n_seen == 0
+
+
+@given(scores_st, sizes_st, st.data())
+def test_near_out_is_the_best_left_out(scores, sizes, data):
+    """What a report shows as "left out near the cut": the next documents of
+    the ranking after the selection, whether the parts were merged or not."""
+    costs = data.draw(st.lists(st.integers(0, 30), min_size=len(scores), max_size=len(scores)))
+    budget = data.draw(st.none() | st.integers(0, 200))
+    k = data.draw(st.integers(0, 70)) if budget is None else data.draw(st.none() | st.integers(0, 70))
+    ranking = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
+    chosen = expected(scores, k=k, costs=costs, budget=budget)
+    want = ranking[len(chosen):len(chosen) + 4] if k != 0 else []
+    plan = Strategy(k=k, budget=budget, unit="bytes" if budget is not None else None)
+    parts, lo = [], 0
+    for n in sizes + [len(scores)]:
+        hi = min(len(scores), lo + n)
+        sel = plan.selector(near=4)
+        offer(sel, scores, costs, lo, hi)
+        parts.append(sel)
+        lo = hi
+    merged = parts[0]
+    for p in parts[1:]:
+        merged.merge(p)
+    assert [r[0] for r in merged.result()] == chosen
+    assert [key for key, _, _ in merged.near()] == want

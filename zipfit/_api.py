@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 import zlib as _pyzlib
 from typing import Any, Callable, Iterable, List, Optional, Union
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from . import _compressors, _core, _pyengine
 from ._arrow import arrow_texts
+from ._collect import SHOWN, Collector, ReportContext
 from ._checks import check_dtype, check_int, check_limits, resolve_workers
 from ._select import (CHUNK_DOCS, Selection, Strategy, StreamSelection, select_stream,
                       selection_of, similarity_mean, top_k)
@@ -242,6 +244,7 @@ class Scorer:
             raise ValueError(f"{what}: zipfit needs at least one target text")
         self.setup = setup
         self.workers = workers
+        self.targets = targets
         self.prepared = setup.targets(targets, what)
         self.target_sizes = setup.sizes(targets, workers, what)
 
@@ -362,7 +365,36 @@ class ZipFit:
         if options:
             return self.select_iter(as_texts(sources, "sources"), k, **options)
         k, _, _ = check_limits(k, None, None)
-        return top_k(self.score(sources), k)
+        t0 = time.monotonic()
+        texts = as_texts(sources, "sources")
+        scores = self.score(texts)
+        sel = top_k(scores, k + SHOWN)
+        collector = Collector()
+        collector.add(texts, scores)
+        pick = [(int(i), float(s), texts[i]) for i, s in zip(*sel)]
+        context = self._context(collector, len(texts), time.monotonic() - t0, pick[:k],
+                                pick[k:], {"strategy": "top-k", "k": f"{k:,}"}, None)
+        return Selection(sel.indices[:k], sel.scores[:k], context)
+
+    def _context(self, collector: Collector, n: int, seconds: float, chosen: list,
+                 near: list, strategy: dict, spec: Optional[TextSpec]) -> ReportContext:
+        """What a selection's report needs (texts of dict items re-read by ``spec``)."""
+        from . import __version__
+
+        def text(item: Any) -> Any:
+            if isinstance(item, dict) and spec is not None:
+                return spec.text(item, lambda m, field=None: ValueError(m))
+            return item
+        pairs = n * self.n_targets
+        run = {"sources": "Python iterable", "documents": f"{n:,}",
+               "targets": f"{self.n_targets:,}", "compressor": self.compressor,
+               "level": str(self.level), "engine": str(self.engine or "python"),
+               "time": f"{seconds:.1f} s", "pairs/s": f"{pairs / max(seconds, 1e-9):,.0f}",
+               "zipfit": __version__, "zlib": zlib_version()}
+        strategy = dict(strategy, selected=f"{len(chosen):,}", of=f"{n:,}")
+        return ReportContext(collector, run, strategy, self.scorer.targets,
+                             self.scorer.ncd, [(i, s, text(t)) for i, s, t in chosen],
+                             [(i, s, text(t)) for i, s, t in near])
 
     def select_iter(self, sources: Iterable[Any], k: Optional[int] = None, *,
                     budget_tokens: Optional[int] = None,
@@ -405,7 +437,10 @@ class ZipFit:
                              seed=seed, dedup=dedup, per_target=per_target,
                              min_bytes=min_bytes, max_bytes=max_bytes)
         check_int("chunk_size", chunk_size, 1)
-        sel = plan.selector()
+        t0 = time.monotonic()
+        sel = plan.selector(near=SHOWN)
+        collector = Collector()
+        spec = TextSpec(text_field)
 
         def ncd(texts: List[bytes]) -> np.ndarray:
             d = self.scorer.ncd(texts)
@@ -413,6 +448,9 @@ class ZipFit:
                 progress(len(texts))
             return d
 
-        n = select_stream(ncd, records_from_items(sources, TextSpec(text_field)), sel,
-                          chunk_size)
-        return selection_of(sel, n)
+        n = select_stream(ncd, records_from_items(sources, spec), sel, chunk_size,
+                          on_scores=lambda chunk, s: collector.add([r.text for r in chunk], s))
+        describe = dict(plan.describe(), **{k_: f"{v:,}" for k_, v in sel.counts.items()})
+        context = self._context(collector, n, time.monotonic() - t0, sel.result(), sel.near(),
+                                describe, spec)
+        return selection_of(sel, n, context)

@@ -69,12 +69,27 @@ class Selection:
 
     indices: np.ndarray
     scores: np.ndarray
+    #: what ``report`` needs from the run that made the selection (bounded)
+    context: Any = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.indices)
 
     def __iter__(self):
         return iter((self.indices, self.scores))
+
+    def report(self, path: str) -> None:
+        """Write the self-contained HTML report of this selection (``zipfit[report]``).
+
+        Available on the selections of ``ZipFit.select`` and ``select_iter``.
+        """
+        if self.context is None:
+            raise ValueError("this selection has no report: make it with ZipFit.select or "
+                             "ZipFit.select_iter")
+        from ._collect import report_data
+        from .report import require_matplotlib, write_report
+        require_matplotlib()
+        write_report(path, report_data(self.context, "zipfit report"))
 
 
 @dataclass(frozen=True)
@@ -216,9 +231,10 @@ class Strategy:
         """Does ranking need each document's global index (the sampling noise)?"""
         return self.sample and not self.dedup
 
-    def selector(self) -> Any:
-        """A new, empty selector for this strategy."""
-        return PerTargetSelector(self) if self.per_target is not None else Selector(self)
+    def selector(self, near: int = 0) -> Any:
+        """A new, empty selector for this strategy (``near``: how many of the best
+        documents left out to remember, for a report)."""
+        return PerTargetSelector(self) if self.per_target is not None else Selector(self, near)
 
     def describe(self) -> Dict[str, str]:
         """The strategy in words, for summaries and reports."""
@@ -281,10 +297,13 @@ class Selector(_Base):
     (Dask: partition << 40 | position).  Memory: the selected documents.
     """
 
-    def __init__(self, strategy: Strategy) -> None:
+    def __init__(self, strategy: Strategy, near: int = 0) -> None:
         super().__init__(strategy)
         self.k = strategy.k
         self.budget = strategy.budget
+        #: the best documents left out (rank, -key, score, payload), a min-heap
+        self.near_size = near
+        self._near: List[Tuple[float, int, float, Any]] = []
         self._heap: List[Tuple[float, int, int, Any, float, Optional[int]]] = []
         self._digests: Dict[int, int] = {}   # dedup: digest -> -key of the kept copy
         self.total_cost = 0
@@ -337,12 +356,18 @@ class Selector(_Base):
         mask = ranks > thr if thr > -np.inf else np.ones(len(ranks), dtype=bool)
         if eligible is not None:
             mask &= eligible
+        if self.near_size:
+            out = ~mask if eligible is None else ~mask & eligible
+            if len(self._near) == self.near_size:
+                out &= ranks >= self._near[0][0]
+            for i in np.flatnonzero(out).tolist():
+                self._remember(float(ranks[i]), -(first_key + i), float(scores[i]), payloads[i])
         for i in np.flatnonzero(mask).tolist():
             r = float(ranks[i])
             key = (r, -(first_key + i))
-            if self._cutoff is not None and key <= self._cutoff:
-                continue
-            if self.k is not None and len(heap) == self.k and key <= heap[0][:2]:
+            if (self._cutoff is not None and key <= self._cutoff) or \
+                    (self.k is not None and len(heap) == self.k and key <= heap[0][:2]):
+                self._remember(r, key[1], float(scores[i]), payloads[i])
                 continue
             digest = None
             if self.strategy.dedup:
@@ -357,12 +382,27 @@ class Selector(_Base):
             while self._over():
                 self._pop()
 
+    def _remember(self, rank: float, negkey: int, score: float, payload: Any) -> None:
+        """Keep a left-out document if it is among the ``near_size`` best left out."""
+        if not self.near_size:
+            return
+        entry = (rank, negkey, score, payload)
+        if len(self._near) < self.near_size:
+            heapq.heappush(self._near, entry)
+        elif (rank, negkey) > self._near[0][:2]:
+            heapq.heapreplace(self._near, entry)
+
+    def near(self) -> List[Tuple[int, float, Any]]:
+        """(key, score, payload) of the best documents left out, best first."""
+        return [(-e[1], e[2], e[3]) for e in sorted(self._near, key=lambda e: (-e[0], -e[1]))]
+
     def _pop(self) -> None:
-        r, k, c, _, _, digest = heapq.heappop(self._heap)
+        r, k, c, payload, score, digest = heapq.heappop(self._heap)
         self.total_cost -= c
         if digest is not None and self._digests.get(digest) == k:
             del self._digests[digest]
         self._exclude((r, k))
+        self._remember(r, k, score, payload)
 
     def merge(self, other: "Selector") -> "Selector":
         """Keep what one selector over both streams would keep; returns self.
@@ -378,8 +418,10 @@ class Selector(_Base):
         if other._cutoff is not None:
             self._exclude(other._cutoff)
         self._heap, self._digests, self.total_cost = [], {}, 0
-        for e in entries:
+        left: List[Any] = []
+        for n, e in enumerate(entries):
             if self._cutoff is not None and e[:2] <= self._cutoff:
+                left = entries[n:]
                 break
             if e[5] is not None:
                 if e[5] in self._digests:
@@ -392,8 +434,14 @@ class Selector(_Base):
                 self._heap.pop()
                 self.total_cost -= e[2]
                 self._exclude(e[:2])
+                left = entries[n:]
                 break
         heapq.heapify(self._heap)
+        for e in other._near:
+            self._remember(*e)
+        for e in left:   # best first: the first near_size that are not copies
+            if e[5] is None or e[5] not in self._digests:
+                self._remember(e[0], e[1], e[4], e[3])
         return self
 
     def result(self) -> List[Tuple[int, float, Any]]:
@@ -422,6 +470,9 @@ class PerTargetSelector(_Base):
 
     def __len__(self) -> int:
         return len({k for h in self._heaps for _, k in h})
+
+    def near(self) -> List[Tuple[int, float, Any]]:
+        return []
 
     def offer(self, texts: Sequence[Any], scores: np.ndarray, first_key: int,
               payloads: Sequence[Any], first_index: Optional[int] = None,
@@ -532,13 +583,13 @@ def select_stream(ncd: Callable[[List[bytes]], np.ndarray], records: Iterable[An
     return n
 
 
-def selection_of(selector: Any, n_seen: int) -> StreamSelection:
+def selection_of(selector: Any, n_seen: int, context: Any = None) -> StreamSelection:
     """A selector's result as a StreamSelection (keys are positions)."""
     res = selector.result()
     targets, lists = selector.per_target()
     return StreamSelection(
         indices=np.array([r[0] for r in res], dtype=np.int64),
-        scores=np.array([r[1] for r in res], dtype=np.float64),
+        scores=np.array([r[1] for r in res], dtype=np.float64), context=context,
         items=tuple(r[2] for r in res), n_seen=n_seen, total_cost=selector.total_cost,
         targets=tuple(targets), per_target=tuple(tuple(lst) for lst in lists),
         counts=dict(selector.counts))

@@ -191,6 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "a datasets.save_to_disk directory at -o DIR (needs zipfit[hf])")
     o.add_argument("--scores-out", metavar="FILE",
                    help="also save every document's score, in input order (.npy or .parquet)")
+    o.add_argument("--report", metavar="FILE.html",
+                   help="also write a self-contained HTML report of the run: score spread "
+                        "and cut, length bias, per-target coverage, documents (needs "
+                        "zipfit[report])")
     o.add_argument("--per-target-report", metavar="FILE",
                    help="with --per-target: which target got which document at what NCD "
                         "(.csv or .jsonl)")
@@ -209,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help=".npy (float64 array), .parquet (zipfit_index, zipfit_score), "
                          "or records with zipfit_score and zipfit_index: .jsonl, "
                          ".jsonl.gz, .json, - for standard output (default)")
+    sc.add_argument("--report", metavar="FILE.html",
+                    help="also write a self-contained HTML report: score spread, length "
+                         "bias, the best documents (needs zipfit[report])")
 
     mx = sub.add_parser(
         "matrix", parents=[common], help="write the NCD matrix of sources x targets (.npy)",
@@ -350,9 +357,10 @@ def _run(args: argparse.Namespace) -> None:
             strategy="sample" if args.sample else "topk", temperature=args.temperature,
             seed=args.seed, dedup=args.dedup, per_target=args.per_target,
             min_bytes=args.min_bytes, max_bytes=args.max_bytes, scores_out=args.scores_out,
-            per_target_report=args.per_target_report, output_format=args.output_format, **kw)
+            per_target_report=args.per_target_report, output_format=args.output_format,
+            report=args.report, **kw)
     elif args.command == "score":
-        summary = pipeline.score(job, args.output, **kw)
+        summary = pipeline.score(job, args.output, report=args.report, **kw)
     else:
         summary = pipeline.matrix(job, args.output, dtype=args.dtype, **kw)
     if not args.quiet:

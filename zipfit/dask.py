@@ -51,6 +51,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without dask
 
 from ._api import Setup, Text, ZipFit, as_texts
 from ._checks import resolve_workers
+from ._collect import SHOWN, Collector
 from ._select import CHUNK_DOCS, Strategy, select_stream
 from .errors import InputError, UsageError, ZipFitError
 from .io import (ErrorPolicy, Input, Record, Split, TextSpec, expand_inputs,
@@ -175,15 +176,17 @@ def _ship(spec: _Targets) -> Any:
 class _Partial:
     """One part's (or a merged run of parts') share of a selection."""
 
-    __slots__ = ("counts", "selector", "scores", "policy", "rows")
+    __slots__ = ("counts", "selector", "scores", "policy", "rows", "collector")
 
     def __init__(self, pid: int, n: int, selector: Any, scores: Optional[np.ndarray],
-                 policy: ErrorPolicy, rows: Optional["pd.DataFrame"] = None) -> None:
+                 policy: ErrorPolicy, rows: Optional["pd.DataFrame"] = None,
+                 collector: Optional[Collector] = None) -> None:
         self.counts = {pid: n}
         self.selector = selector
         self.scores = {pid: scores} if scores is not None else {}
         self.policy = policy
         self.rows = rows
+        self.collector = collector
 
 
 def _merge(parts: Sequence[_Partial]) -> _Partial:
@@ -194,6 +197,8 @@ def _merge(parts: Sequence[_Partial]) -> _Partial:
         out.scores.update(p.scores)
         out.selector.merge(p.selector)
         out.policy.merge(p.policy)
+        if out.collector is not None and p.collector is not None:
+            out.collector.merge(p.collector)
     if out.rows is not None:
         rows = pd.concat([p.rows for p in parts]) if len(parts) > 1 else out.rows
         keep = [key for key, _, _ in out.selector.result()]
@@ -440,16 +445,24 @@ def read_documents(paths: Sequence[str], *, text_field: str = "text",
 
 def _split_leaf(split: Split, pid: int, spec: _Targets, text_spec: TextSpec, on_error: str,
                 plan: Strategy, first_index: Optional[int], chunk_size: int,
-                keep_scores: bool) -> _Partial:
-    """Read, score and select one split on a worker."""
+                keep_scores: bool, collect: bool) -> _Partial:
+    """Read, score and select one split on a worker (and collect for a report)."""
     policy = ErrorPolicy(on_error)
-    sel = plan.selector()
+    sel = plan.selector(near=SHOWN if collect else 0)
     kept: List[np.ndarray] = []
+    collector = Collector() if collect else None
+
+    def seen(chunk: List[Record], scores: np.ndarray) -> None:
+        if keep_scores:
+            kept.append(scores)
+        if collector is not None:
+            collector.add([r.text for r in chunk], scores)
+
     n = select_stream(spec.scorer().scorer.ncd, read_split(split, text_spec, policy), sel,
                       chunk_size, first_key=pid << _SHIFT, first_index=first_index,
-                      on_scores=(lambda _c, s: kept.append(s)) if keep_scores else None)
+                      on_scores=seen)
     scores = (np.concatenate(kept) if kept else np.empty(0)) if keep_scores else None
-    return _Partial(pid, n, sel, scores, policy)
+    return _Partial(pid, n, sel, scores, policy, collector=collector)
 
 
 def _count_split(split: Split, text_spec: TextSpec, on_error: str) -> int:
@@ -483,6 +496,15 @@ class DaskExecutor:
     def where(self, nsplits: int) -> str:
         return f" on {self.workers} Dask worker(s), {nsplits} partition(s)"
 
+    def level(self, spec: _Targets) -> int:
+        return spec.scorer().level
+
+    def engine(self, spec: _Targets) -> str:
+        return spec.scorer().engine or "python"
+
+    def ncd_function(self, spec: _Targets) -> Any:
+        return spec.scorer().scorer.ncd
+
     def select(self, run: Any, plan: Strategy, on_scores: Any) -> Picked:
         from distributed import Client
         try:
@@ -500,10 +522,12 @@ class DaskExecutor:
             firsts = _first_indexes(counts)
         leaves = [dask.delayed(_split_leaf)(split, pid, handle, run.spec, run.job.on_error,
                                             plan, firsts[pid], run.job.chunk_size,
-                                            on_scores is not None)
+                                            on_scores is not None, run.collector is not None)
                   for pid, split in enumerate(run.splits)]
         p = client.compute(_reduce(leaves), sync=True)
         run.policy.merge(p.policy)
+        if run.collector is not None and p.collector is not None:
+            run.collector.merge(p.collector)
         picked, run.n, scores = _resolve(p)
         if on_scores is not None and scores is not None:
             on_scores(scores)

@@ -23,6 +23,7 @@ import numpy as np
 from . import _compressors
 from ._api import ZipFit
 from ._checks import check_dtype, check_int
+from ._collect import SHOWN, Collector, ReportContext, report_data
 from ._select import CHUNK_DOCS, Strategy, select_stream, similarity_mean
 from .errors import InputError, UsageError, ZipFitWarning
 from .io import (Counter, ErrorPolicy, Input, Record, Split, TextSpec, expand_inputs,
@@ -47,13 +48,16 @@ class Picked:
     counts: Dict[str, int]
     total_cost: int
 
+    near: List[Chosen] = field(default_factory=list)
+
     @classmethod
     def of(cls, selector: Any, index: Callable[[int], int]) -> "Picked":
         """A selector's result, its keys turned into input positions by ``index``."""
         targets, lists = selector.per_target()
         return cls([(index(key), s, data) for key, s, data in selector.result()], targets,
                    [[(index(key), d) for key, d in lst] for lst in lists],
-                   dict(selector.counts), selector.total_cost)
+                   dict(selector.counts), selector.total_cost,
+                   [(index(key), s, data) for key, s, data in selector.near()])
 
 
 @dataclass
@@ -199,6 +203,7 @@ class _Run:
         stack.callback(self.progress.close)
         self.stack = stack
         self.n = 0
+        self.collector: Optional[Collector] = None   # set when a report is asked for
 
     def output(self, path: str, directory: bool = False) -> Any:
         out = AtomicDirectory(path) if directory else AtomicOutput(path)
@@ -236,6 +241,32 @@ class _Run:
         for name in p.empty_inputs():
             warn(f"{name}: no source documents (empty input)")
 
+    def text_of(self, data: Any) -> bytes:
+        """A selected record's text again (for the report)."""
+        return self.spec.text(data, lambda m, field=None: InputError(m)).encode(
+            "utf-8", "surrogatepass")
+
+    def report(self, path: str, chosen: List[Chosen], near: List[Chosen],
+               strategy: Dict[str, str], coverage: bool) -> None:
+        """Write the HTML report of this run (atomically)."""
+        from . import __version__, zlib_version
+        from .report import write_report
+        secs = time.monotonic() - self.t0
+        pairs = self.n * len(self.targets)
+        names = [i.name for i in self.inputs]
+        run = {"sources": ", ".join(names[:5]) + (f" and {len(names) - 5} more"
+                                                  if len(names) > 5 else ""),
+               "documents": f"{self.n:,}", "targets": f"{len(self.targets):,}",
+               "compressor": self.job.compressor, "level": str(self.executor.level(self.zf)),
+               "engine": str(self.executor.engine(self.zf)),
+               "time": f"{secs:.1f} s", "pairs/s": format_rate(pairs / max(secs, 1e-9)),
+               "zipfit": __version__, "zlib": zlib_version()}
+        ctx = ReportContext(self.collector or Collector(), run, strategy, self.targets,
+                            self.executor.ncd_function(self.zf),
+                            [(i, s, self.text_of(d)) for i, s, d in chosen],
+                            [(i, s, self.text_of(d)) for i, s, d in near], cut=coverage)
+        write_report(path, report_data(ctx, "zipfit report", coverage))
+
     def summary(self, what: str, **extra: Any) -> Summary:
         self.progress.close()
         return Summary(docs=self.n, n_targets=len(self.targets),
@@ -256,15 +287,26 @@ class LocalExecutor:
     def where(self, nsplits: int) -> str:
         return ""
 
+    def level(self, zf: ZipFit) -> int:
+        return zf.level
+
+    def engine(self, zf: ZipFit) -> Optional[str]:
+        return zf.engine or "python"
+
+    def ncd_function(self, zf: ZipFit) -> Callable[[List[bytes]], np.ndarray]:
+        return zf.scorer.ncd
+
     def select(self, run: _Run, plan: Strategy,
                on_scores: Optional[Callable[[np.ndarray], None]]) -> "Picked":
         """Read, score and select every source in order; counts into ``run``."""
-        sel = plan.selector()
+        sel = plan.selector(near=SHOWN if run.collector is not None else 0)
 
         def seen(chunk: List[Record], scores: np.ndarray) -> None:
             run.n += len(chunk)
             if on_scores is not None:
                 on_scores(scores)
+            if run.collector is not None:
+                run.collector.add([r.text for r in chunk], scores)
 
         select_stream(run.ncd, run.records(), sel, run.job.chunk_size, on_scores=seen)
         return Picked.of(sel, lambda key: key)
@@ -295,6 +337,19 @@ def _name(path: str) -> str:
     return "stdout" if path == "-" else path
 
 
+def _check_report(path: Optional[str]) -> None:
+    """A report needs matplotlib and an .html name: checked before any work."""
+    if path is None:
+        return
+    if not path.lower().endswith((".html", ".htm")):
+        raise UsageError(f"--report {path}: the report is written as .html")
+    from .report import require_matplotlib
+    try:
+        require_matplotlib()
+    except ImportError as e:
+        raise UsageError(f"--report: {e}") from None
+
+
 def _strategy(k: Any, options: Dict[str, Any]) -> Strategy:
     try:
         return Strategy.make(k, **options)
@@ -321,7 +376,8 @@ def _write_per_target(path: str, picked: Picked, run: "_Run") -> None:
 
 def select(job: Job, output: str = "-", *, k: Optional[int] = None,
            scores_out: Optional[str] = None, per_target_report: Optional[str] = None,
-           output_format: Optional[str] = None, executor: Any = None, progress: Any = None,
+           output_format: Optional[str] = None, report: Optional[str] = None,
+           executor: Any = None, progress: Any = None,
            warn: Callable[[str], None] = _warn, **strategy: Any) -> Summary:
     """Write the selected source records to ``output``, in selection order.
 
@@ -333,9 +389,11 @@ def select(job: Job, output: str = "-", *, k: Optional[int] = None,
     JSON, Parquet (by its name) or, with ``output_format="hf"``, a
     ``save_to_disk`` dataset directory.  ``scores_out`` (.npy or .parquet)
     also gets every score; ``per_target_report`` (.csv or .jsonl) which
-    target got which document at what NCD.
+    target got which document at what NCD; ``report`` (.html) the
+    self-contained report of the run (needs ``zipfit[report]``).
     """
     plan = _strategy(k, strategy)
+    _check_report(report)
     if output_format not in (None, "jsonl", "json", "parquet", "hf"):
         raise UsageError(f"--output-format {output_format}: choose jsonl, json, parquet or hf")
     kind = output_format or output_kind(output)
@@ -353,7 +411,10 @@ def select(job: Job, output: str = "-", *, k: Optional[int] = None,
                              ".jsonl file name")
     executor = executor or LocalExecutor()
     with contextlib.ExitStack() as stack:
-        run = _Run(job, executor, progress, stack, [output, scores_out, per_target_report])
+        run = _Run(job, executor, progress, stack,
+                   [output, scores_out, per_target_report, report])
+        if report is not None:
+            run.collector = Collector()
         out = run.output(output, directory=kind == "hf")
         sw = scores_writer(run.output(scores_out)) if scores_out is not None else None
         picked = executor.select(run, plan, sw.write if sw is not None else None)
@@ -374,6 +435,13 @@ def select(job: Job, output: str = "-", *, k: Optional[int] = None,
             sw.out.commit()
         if per_target_report is not None:
             _write_per_target(per_target_report, picked, run)
+        describe = plan.describe()
+        describe.update({"selected": f"{len(chosen):,}", "of": f"{run.n:,}"})
+        if plan.budget is not None:
+            describe["total cost"] = f"{picked.total_cost:,} {plan.unit}"
+        describe.update({name: f"{n:,}" for name, n in picked.counts.items()})
+        if report is not None:
+            run.report(report, chosen, picked.near, describe, coverage=True)
         out.commit()
         notes = [f"{picked.total_cost:,} {plan.unit}"] if plan.budget is not None else []
         c = picked.counts
@@ -385,26 +453,42 @@ def select(job: Job, output: str = "-", *, k: Optional[int] = None,
                            selected=len(chosen), total_cost=picked.total_cost)
 
 
-def score(job: Job, output: str = "-", *, executor: Any = None, progress: Any = None,
+def score(job: Job, output: str = "-", *, report: Optional[str] = None,
+          executor: Any = None, progress: Any = None,
           warn: Callable[[str], None] = _warn) -> Summary:
-    """Write every source's score in input order: .npy, .parquet, or records."""
+    """Write every source's score in input order: .npy, .parquet, or records.
+
+    ``report`` (.html): the run's self-contained report (no cut; its top
+    documents are the best scored).
+    """
     _check_output(output, ("jsonl", "json", "npy", "parquet"), "")
+    _check_report(report)
     executor = executor or LocalExecutor()
     with contextlib.ExitStack() as stack:
-        run = _Run(job, executor, progress, stack, [output])
+        run = _Run(job, executor, progress, stack, [output, report])
         out = run.output(output)
-        if output_kind(output) in ("npy", "parquet"):
-            writer: Any = scores_writer(out)
-            for chunk in executor.each_chunk(run):
-                writer.write(run.score([r.text for r in chunk]))
-        else:
-            writer = RecordWriter(out, warn)
-            for chunk in executor.each_chunk(run):
-                scores = run.score([r.text for r in chunk]).tolist()
-                for i, (r, s) in enumerate(zip(chunk, scores)):
+        best = Strategy.make(SHOWN).selector() if report is not None else None
+        collector = Collector() if report is not None else None
+        records = output_kind(output) not in ("npy", "parquet")
+        writer: Any = RecordWriter(out, warn) if records else scores_writer(out)
+        for chunk in executor.each_chunk(run):
+            texts = [r.text for r in chunk]
+            scores = run.score(texts)
+            if records:
+                for i, (r, s) in enumerate(zip(chunk, scores.tolist())):
                     writer.write(r.data, s, run.n + i)
+            else:
+                writer.write(scores)
+            if best is not None and collector is not None:
+                best.offer(texts, scores, run.n, [r.data for r in chunk])
+                collector.add(texts, scores)
         run.finish_inputs(warn)
         writer.close()
+        if best is not None:
+            run.collector = collector
+            run.report(report, Picked.of(best, lambda key: key).chosen, [],
+                       {"strategy": "scores only (nothing selected)",
+                        "documents": f"{run.n:,}"}, coverage=False)
         out.commit()
         return run.summary(f"scores -> {_name(output)}")
 
