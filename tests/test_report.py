@@ -280,24 +280,30 @@ def test_browser_renders_every_section_and_shows_the_script_as_text(report, tmp_
     assert dom.count("<img ") == 3
 
 
-@needs_chromium
-def test_browser_decodes_the_images_and_blocks_scripts(report, tmp_path):
-    """A copy with a probe script (allowed by a nonce) counts the decoded images after onload;
-    a script without the nonce is blocked by the report's Content-Security-Policy."""
-    path, html = report
+def decoded_images(tmp_path, html, extra=""):
+    """Open a copy of the report with a probe script (allowed by a nonce) that counts the
+    images decoded after onload; returns (the page title it sets, the dumped DOM)."""
     csp = "default-src 'none'"
     assert csp in html
     probe = ('<script nonce="zipfit-test">window.addEventListener("load", function () {'
              'var imgs = Array.prototype.slice.call(document.images);'
              'document.title = "decoded " + imgs.filter(function (i) {'
              'return i.complete && i.naturalWidth > 0 && i.naturalHeight > 0; }).length'
-             ' + " of " + imgs.length; });</script>'
-             '<script>document.documentElement.setAttribute("data-csp", "broken");</script>')
+             ' + " of " + imgs.length; });</script>' + extra)
     copy = tmp_path / "probe.html"
     copy.write_text(html.replace(csp, csp + "; script-src 'nonce-zipfit-test'")
                     .replace("</body>", probe + "</body>"), encoding="utf-8")
     dom = chromium(tmp_path, "--dump-dom", copy.as_uri())
-    title = re.search(r"<title>(.*?)</title>", dom).group(1)
+    return re.search(r"<title>(.*?)</title>", dom).group(1), dom
+
+
+@needs_chromium
+def test_browser_decodes_the_images_and_blocks_scripts(report, tmp_path):
+    """The probe counts the decoded images; a script without the nonce is blocked by
+    the report's Content-Security-Policy."""
+    _, html = report
+    title, dom = decoded_images(tmp_path, html, '<script>document.documentElement'
+                                '.setAttribute("data-csp", "broken");</script>')
     assert title == "decoded 3 of 3"
     assert 'data-csp="broken"' not in dom
 

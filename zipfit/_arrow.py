@@ -8,13 +8,13 @@ that own the bytes.  The engine reads the bytes in place.
 from __future__ import annotations
 
 import ctypes
-from typing import Any, Iterator, List, Optional
+from typing import Any, Iterator, List, Optional, Sequence
 
 import numpy as np
 
 from .errors import InputError
 
-__all__ = ["ArrowTexts", "arrow_texts", "is_arrow"]
+__all__ = ["ArrowTexts", "arrow_texts", "is_arrow", "text_lengths"]
 
 _EMPTY = np.zeros(1, dtype=np.uint8)   # a valid address for arrays with no data buffer
 
@@ -89,3 +89,12 @@ def arrow_texts(obj: Any, what: str) -> Optional[ArrowTexts]:
         row += len(chunk)
     spans = np.concatenate(parts) if len(parts) != 1 else parts[0]
     return ArrowTexts(np.ascontiguousarray(spans), obj)
+
+
+def text_lengths(texts: Sequence[Any]) -> np.ndarray:
+    """UTF-8 byte length of each text (ArrowTexts: read from their spans)."""
+    spans = getattr(texts, "arrow_spans", None)
+    if spans is not None:
+        return spans[:, 1].astype(np.int64)
+    return np.fromiter((len(t.encode("utf-8")) if isinstance(t, str) else len(t)
+                        for t in texts), dtype=np.int64, count=len(texts))

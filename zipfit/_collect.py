@@ -11,6 +11,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ._arrow import text_lengths
+
 __all__ = ["Collector", "ReportContext", "report_data", "SCORE_EDGES", "LENGTH_EDGES"]
 
 #: score bins: alignment is 1 - mean NCD, within about [-0.2, 1]
@@ -19,14 +21,6 @@ SCORE_EDGES = np.round(np.linspace(-0.2, 1.0, 241), 6)
 LENGTH_EDGES = np.concatenate([[0.0], 2.0 ** np.arange(0, 33)])
 #: documents shown per list in a report
 SHOWN = 10
-
-
-def _lengths(texts: Sequence[Any]) -> np.ndarray:
-    spans = getattr(texts, "arrow_spans", None)
-    if spans is not None:
-        return spans[:, 1].astype(np.int64)
-    return np.fromiter((len(t.encode("utf-8")) if isinstance(t, str) else len(t)
-                        for t in texts), dtype=np.int64, count=len(texts))
 
 
 class Collector:
@@ -39,7 +33,7 @@ class Collector:
         self.sums = np.zeros(6)   # n, Σx, Σy, Σx², Σy², Σxy (x = log2(1 + bytes))
 
     def add(self, texts: Sequence[Any], scores: np.ndarray) -> None:
-        lens = _lengths(texts)
+        lens = text_lengths(texts)
         s = np.clip(scores, SCORE_EDGES[0], SCORE_EDGES[-1])
         self.score_counts += np.histogram(s, SCORE_EDGES)[0]
         self.length_score_counts += np.histogram2d(

@@ -38,6 +38,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequ
 
 import numpy as np
 
+from ._arrow import text_lengths
 from ._checks import check_int, check_limits
 from .tokens import Costs
 
@@ -157,14 +158,6 @@ def _digest(text: Any) -> int:
     return int.from_bytes(hashlib.blake2b(b, digest_size=8).digest(), "little")
 
 
-def _lengths(texts: Sequence[Any]) -> np.ndarray:
-    spans = getattr(texts, "arrow_spans", None)
-    if spans is not None:
-        return spans[:, 1].astype(np.int64)
-    return np.fromiter((len(t.encode("utf-8")) if isinstance(t, str) else len(t)
-                        for t in texts), dtype=np.int64, count=len(texts))
-
-
 # ------------------------------------------------------------------ strategy
 
 STRATEGIES = ("topk", "sample")
@@ -270,7 +263,7 @@ class _Base:
             else None
 
     def _eligible(self, texts: Sequence[Any]) -> Optional[np.ndarray]:
-        lens = _lengths(texts)
+        lens = text_lengths(texts)
         self.counts["empty"] += int((lens == 0).sum())
         s = self.strategy
         if s.min_bytes is None and s.max_bytes is None:
