@@ -15,8 +15,8 @@ from ._arrow import text_lengths
 
 __all__ = ["Collector", "ReportContext", "report_data", "SCORE_EDGES", "LENGTH_EDGES"]
 
-#: score bins: alignment is 1 - mean NCD, within about [-0.2, 1]
-SCORE_EDGES = np.round(np.linspace(-0.2, 1.0, 241), 6)
+#: score bins (0.002 wide): alignment is 1 - mean NCD, within about [-0.2, 1]
+SCORE_EDGES = np.round(np.linspace(-0.2, 1.0, 601), 6)
 #: length bins in bytes: 0, 1, 2, 4, ... 2**32 (log-spaced)
 LENGTH_EDGES = np.concatenate([[0.0], 2.0 ** np.arange(0, 33)])
 #: documents shown per list in a report

@@ -219,6 +219,19 @@ def _png(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def _score_range(edges: np.ndarray, counts: np.ndarray, cut: Optional[float]) -> tuple:
+    """The scores that occur (and the cut), with a margin: fixed bins span every
+    possible score, but a run's scores often sit in a narrow band."""
+    used = np.flatnonzero(counts > 0)
+    if used.size == 0:
+        return float(edges[0]), float(edges[-1])
+    lo, hi = float(edges[used[0]]), float(edges[used[-1] + 1])
+    if cut is not None and np.isfinite(cut):
+        lo, hi = min(lo, float(cut)), max(hi, float(cut))
+    margin = max((hi - lo) * 0.08, (edges[1] - edges[0]) * 2)
+    return max(float(edges[0]), lo - margin), min(float(edges[-1]), hi + margin)
+
+
 def _score_figure(data: ReportData) -> str:
     edges = np.asarray(data.score_edges, dtype=float)
     counts = np.asarray(data.score_counts, dtype=float)
@@ -234,7 +247,7 @@ def _score_figure(data: ReportData) -> str:
         ax.set_ylim(0.7, nonzero.max() * 1.6)
     else:
         ax.set_ylim(0, max(1.0, counts.max()) * 1.08)
-    ax.set_xlim(edges[0], edges[-1])
+    ax.set_xlim(*_score_range(edges, counts, data.cut))
     if data.cut is not None and np.isfinite(data.cut):
         cut = float(data.cut)
         ax.axvspan(cut, max(cut, edges[-1]), color=_RED, alpha=0.07, linewidth=0)
@@ -303,7 +316,7 @@ def _length_figure(data: ReportData) -> str:
     if log_x:
         ax.set_xscale("log")
     ax.set_xlim(lo, hi)
-    ax.set_ylim(sedges[0], sedges[-1])
+    ax.set_ylim(*_score_range(sedges, counts.sum(axis=0), data.cut))
     if data.cut is not None and np.isfinite(data.cut) and sedges[0] <= data.cut <= sedges[-1]:
         ax.axhline(float(data.cut), color=_RED, linewidth=1, linestyle="--", label="cut")
     if ax.get_legend_handles_labels()[0]:
