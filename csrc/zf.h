@@ -135,17 +135,33 @@ typedef struct zf_job {
     const zf_tile *tiles;
     size_t ntiles;
 
-    /* Shared between workers; set by zf_job_init. */
-    volatile size_t next_tile;
-    volatile int cancel;     /* set to 1 from outside to stop all workers */
-    volatile int error;      /* first error code, 0 if none */
-    volatile size_t err_row; /* where the first error happened */
-    volatile size_t err_col;
-    volatile size_t done_pairs; /* progress: pairs (or texts) finished */
+    /* Shared between the workers and the thread that waits for them: C11
+     * atomics, read and written only through zf_job_init, zf_job_work and
+     * the accessors below (never directly, never from Cython). */
+    _Atomic size_t next_tile;
+    _Atomic int cancel;     /* nonzero: stop all workers (zf_job_cancel) */
+    _Atomic int error;      /* first error code, 0 if none */
+    _Atomic size_t err_row; /* where the first error happened */
+    _Atomic size_t err_col;
+    _Atomic size_t done_pairs; /* progress: pairs (or texts) finished */
 } zf_job;
 
-/* Reset the shared counters before the workers start. */
+/* Reset the shared fields before the workers start. */
 void zf_job_init(zf_job *job);
+
+/* Ask every worker to stop; safe from any thread while they run.  Each
+ * stops within one text or pair and returns ZF_ECANCEL. */
+void zf_job_cancel(zf_job *job);
+
+/* Pairs (or, for ZF_JOB_SIZES, texts) finished so far; safe from any
+ * thread while the workers run (a lower bound then, exact once they have
+ * all returned). */
+size_t zf_job_done_pairs(const zf_job *job);
+
+/* The job's first error (ZF_OK if none) and, if row/col are not NULL,
+ * where it happened.  Read it after every worker has returned: while they
+ * run, the code may be set before its place. */
+int zf_job_error(const zf_job *job, size_t *row, size_t *col);
 
 /*
  * Run tiles until none are left, the job is cancelled or another worker

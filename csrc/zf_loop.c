@@ -7,6 +7,7 @@
  * first error wins; the others see it and stop.  Cancellation is polled
  * between texts, so a Ctrl-C stops the job within one compression.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,26 +50,44 @@ int zf_grow(uint8_t **buf, size_t *cap, size_t need) {
 }
 
 void zf_job_init(zf_job *job) {
-    job->next_tile = 0;
-    job->cancel = 0;
-    job->error = 0;
-    job->err_row = 0;
-    job->err_col = 0;
-    job->done_pairs = 0;
+    atomic_init(&job->next_tile, 0);
+    atomic_init(&job->cancel, 0);
+    atomic_init(&job->error, 0);
+    atomic_init(&job->err_row, 0);
+    atomic_init(&job->err_col, 0);
+    atomic_init(&job->done_pairs, 0);
+}
+
+void zf_job_cancel(zf_job *job) {
+    atomic_store_explicit(&job->cancel, 1, memory_order_relaxed);
+}
+
+size_t zf_job_done_pairs(const zf_job *job) {
+    return atomic_load_explicit(&job->done_pairs, memory_order_relaxed);
+}
+
+int zf_job_error(const zf_job *job, size_t *row, size_t *col) {
+    /* the place is stored after the code wins (job_fail): complete once the
+     * workers have returned, which orders it before this read */
+    int code = atomic_load_explicit(&job->error, memory_order_relaxed);
+    if (row)
+        *row = atomic_load_explicit(&job->err_row, memory_order_relaxed);
+    if (col)
+        *col = atomic_load_explicit(&job->err_col, memory_order_relaxed);
+    return code;
 }
 
 static int job_stopped(const zf_job *job) {
-    return __atomic_load_n(&job->cancel, __ATOMIC_RELAXED) ||
-           __atomic_load_n(&job->error, __ATOMIC_RELAXED);
+    return atomic_load_explicit(&job->cancel, memory_order_relaxed) ||
+           atomic_load_explicit(&job->error, memory_order_relaxed);
 }
 
 /* Keep the first error and where it happened. */
 static void job_fail(zf_job *job, int code, size_t row, size_t col) {
     int expected = 0;
-    if (__atomic_compare_exchange_n(&job->error, &expected, code, 0, __ATOMIC_SEQ_CST,
-                                    __ATOMIC_SEQ_CST)) {
-        job->err_row = row;
-        job->err_col = col;
+    if (atomic_compare_exchange_strong(&job->error, &expected, code)) {
+        atomic_store_explicit(&job->err_row, row, memory_order_relaxed);
+        atomic_store_explicit(&job->err_col, col, memory_order_relaxed);
     }
 }
 
@@ -109,7 +128,7 @@ static int run_block(zf_job *job, void *ctx, const zf_tile *t) {
                 job_fail(job, rc, i, 0);
                 return rc;
             }
-            __atomic_add_fetch(&job->done_pairs, 1, __ATOMIC_RELAXED);
+            atomic_fetch_add_explicit(&job->done_pairs, 1, memory_order_relaxed);
             continue;
         }
         rc = e->row_begin(ctx, src->ptr, src->len);
@@ -147,7 +166,7 @@ static int run_block(zf_job *job, void *ctx, const zf_tile *t) {
                 store_ncd(job, i, j + k, cxy[k]);
             j += nb;
         }
-        __atomic_add_fetch(&job->done_pairs, t->c1 - t->c0, __ATOMIC_RELAXED);
+        atomic_fetch_add_explicit(&job->done_pairs, t->c1 - t->c0, memory_order_relaxed);
     }
     return ZF_OK;
 }
@@ -182,9 +201,11 @@ static int run_tile(zf_job *job, void *ctx, const zf_tile *t) {
 
 int zf_job_work(zf_job *job, void *ctx) {
     for (;;) {
-        if (job_stopped(job))
-            return job->error ? job->error : ZF_ECANCEL;
-        size_t k = __atomic_fetch_add(&job->next_tile, 1, __ATOMIC_RELAXED);
+        if (job_stopped(job)) {
+            int e = atomic_load_explicit(&job->error, memory_order_relaxed);
+            return e ? e : ZF_ECANCEL;
+        }
+        size_t k = atomic_fetch_add_explicit(&job->next_tile, 1, memory_order_relaxed);
         if (k >= job->ntiles)
             return ZF_OK;
         int rc = run_tile(job, ctx, &job->tiles[k]);

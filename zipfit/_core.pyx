@@ -65,12 +65,8 @@ cdef extern from "zf.h" nogil:
         uint64_t *out_pair_sizes
         const zf_tile *tiles
         size_t ntiles
-        size_t next_tile
-        int cancel
-        int error
-        size_t err_row
-        size_t err_col
-        size_t done_pairs
+        # The fields shared with the workers (C11 atomics) are left out on
+        # purpose: they are reached only through the zf_job_* accessors.
 
     const zf_engine zf_engine_zlib
     const zf_engine zf_engine_deflate
@@ -79,6 +75,9 @@ cdef extern from "zf.h" nogil:
     const char *zf_zlib_runtime_version()
     void zf_job_init(zf_job *job)
     int zf_job_work(zf_job *job, void *ctx)
+    void zf_job_cancel(zf_job *job)
+    size_t zf_job_done_pairs(const zf_job *job)
+    int zf_job_error(const zf_job *job, size_t *row, size_t *col)
     size_t zf_plan_tiles(const zf_span *rows, size_t nrows, const zf_span *cols,
                          size_t ncols, unsigned nthreads, uint64_t tile_cost,
                          zf_tile *out, size_t max_tiles)
@@ -216,6 +215,8 @@ cdef class _Job:
 
     cdef run(self, uint64_t nbytes, progress):
         """Run the job on nctx threads; raise the first error."""
+        cdef size_t err_row = 0, err_col = 0
+        cdef int err
         if self.job.ntiles == 0:
             return
         if self.nctx == 1 and nbytes < INLINE_BYTES:
@@ -230,17 +231,17 @@ cdef class _Job:
                     while t.is_alive():
                         t.join(POLL_SECONDS)
                         if progress is not None:
-                            progress(self.job.done_pairs)
+                            progress(zf_job_done_pairs(&self.job))
             except BaseException:
-                self.job.cancel = 1
+                zf_job_cancel(&self.job)
                 for t in threads:
                     t.join()
                 raise
         if progress is not None:
-            progress(self.job.done_pairs)
-        if self.job.error != ZF_OK:
-            _raise(self.job.error, None, self.job.err_row, self.job.err_col,
-                   self.job.kind)
+            progress(zf_job_done_pairs(&self.job))
+        err = zf_job_error(&self.job, &err_row, &err_col)
+        if err != ZF_OK:
+            _raise(err, None, err_row, err_col, self.job.kind)
 
 
 cdef _raise(int code, str doing, size_t row=0, size_t col=0, int kind=-1):

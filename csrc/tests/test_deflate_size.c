@@ -315,10 +315,12 @@ static int check_failing_batch(size_t ncols, size_t bad) {
     int rc = zf_job_work(&job, ctx);
     e.ctx_free(ctx);
     n_cases++;
-    if (rc != ZF_ETOOBIG || job.error != ZF_ETOOBIG || job.err_row != 0 || job.err_col != bad) {
+    size_t er, ec;
+    int err = zf_job_error(&job, &er, &ec);
+    if (rc != ZF_ETOOBIG || err != ZF_ETOOBIG || er != 0 || ec != bad) {
         n_fail++;
         fprintf(stderr, "MISMATCH failing batch: ncols %zu bad %zu: rc %d error %d at (%zu, %zu)\n",
-                ncols, bad, rc, job.error, (size_t)job.err_row, (size_t)job.err_col);
+                ncols, bad, rc, err, er, ec);
         return 1;
     }
     return 0;
@@ -384,7 +386,7 @@ static int run_job(const zf_engine *e, int level, int wrapper, const zf_span *ro
     free(rs);
     free(cs);
     free(ncd);
-    return job.error;
+    return zf_job_error(&job, NULL, NULL);
 }
 
 static size_t pick_len(size_t maxn) {
