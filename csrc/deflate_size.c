@@ -1256,7 +1256,7 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
              * this step's search is the plan's (both from length 2), and
              * the step is the plan's but for the literal it emits.  (One
              * test, not a chain of branches.) */
-            int one_later = !synced & (key == plan_key(1, 2, 0)) & (mine == plan_key(0, 2, 0));
+            int one_later = (synced ^ 1) & (key == plan_key(1, 2, 0)) & (mine == plan_key(0, 2, 0));
             synced |= one_later;
             if (synced) {
                 /* In step with the plan: take its steps up to the next one

@@ -280,5 +280,14 @@ static int dpairs(void *v, const void *const *tstates, const zf_span *ts, size_t
 }
 
 const zf_engine zf_engine_deflate = {
-    "deflate", dctx_new, dctx_free, dtarget_new, dtarget_free, dsize, drow_begin, dpair, dpairs,
+    .name = "deflate",
+    .ctx_new = dctx_new,
+    .ctx_free = dctx_free,
+    .target_new = dtarget_new,
+    .target_free = dtarget_free,
+    .size = dsize,
+    .row_begin = drow_begin,
+    .pair = dpair,
+    .pairs = dpairs,
+    .target_bytes = NULL, /* no column blocks (zf.h, target_bytes) */
 };

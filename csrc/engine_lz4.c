@@ -93,6 +93,14 @@ static size_t ltarget_bytes(const void *state) {
 }
 
 const zf_engine zf_engine_lz4 = {
-    "lz4", lctx_new, lctx_free, ltarget_new, ltarget_free, lsize, lrow, lpair, NULL,
-    ltarget_bytes,
+    .name = "lz4",
+    .ctx_new = lctx_new,
+    .ctx_free = lctx_free,
+    .target_new = ltarget_new,
+    .target_free = ltarget_free,
+    .size = lsize,
+    .row_begin = lrow,
+    .pair = lpair,
+    .pairs = NULL,
+    .target_bytes = ltarget_bytes,
 };
