@@ -172,14 +172,17 @@ int zf_job_work(zf_job *job, void *ctx);
 
 /*
  * Split the work into at most max_tiles tiles of roughly equal cost in
- * bytes to compress, in row-major order.  For ZF_JOB_SIZES pass ncols = 0.
- * A row whose cost alone exceeds the target is split by columns.
+ * bytes to compress, in row-major order.  For ZF_JOB_SIZES pass cols =
+ * NULL.  A row whose cost alone exceeds the target is split by columns.
  * tile_cost is the cost each tile should reach (0 picks one from total and
- * nthreads).  Returns the number of tiles written (0 if there is no work).
+ * nthreads); it is raised until the tiles fit.  On ZF_OK *ntiles is the
+ * number of tiles written, 0 only when there is no work (no rows, or no
+ * columns for an NCD job).  ZF_ENOMEM: the work does not fit in max_tiles
+ * tiles (max_tiles is 0); *ntiles is 0 then and nothing may be run.
  */
-size_t zf_plan_tiles(const zf_span *rows, size_t nrows, const zf_span *cols,
-                     size_t ncols, unsigned nthreads, uint64_t tile_cost,
-                     zf_tile *out, size_t max_tiles);
+int zf_plan_tiles(const zf_span *rows, size_t nrows, const zf_span *cols, size_t ncols,
+                  unsigned nthreads, uint64_t tile_cost, zf_tile *out, size_t max_tiles,
+                  size_t *ntiles);
 
 /* NCD from three sizes, as the reference computes it in Python. */
 static inline double zf_ncd(uint64_t cx, uint64_t cy, uint64_t cxy) {

@@ -226,10 +226,14 @@ static uint64_t row_cost(const zf_span *row, const zf_span *cols, size_t c0, siz
     return cost;
 }
 
-size_t zf_plan_tiles(const zf_span *rows, size_t nrows, const zf_span *cols, size_t ncols,
-                     unsigned nthreads, uint64_t tile_cost, zf_tile *out, size_t max_tiles) {
-    if (nrows == 0 || max_tiles == 0 || (cols && ncols == 0))
-        return 0;
+int zf_plan_tiles(const zf_span *rows, size_t nrows, const zf_span *cols, size_t ncols,
+                  unsigned nthreads, uint64_t tile_cost, zf_tile *out, size_t max_tiles,
+                  size_t *ntiles) {
+    *ntiles = 0;
+    if (nrows == 0 || (cols && ncols == 0))
+        return ZF_OK; /* no work */
+    if (max_tiles == 0)
+        return ZF_ENOMEM; /* work, but no room for a single tile */
     if (!cols)
         ncols = 0;
     uint64_t colbytes = 0;
@@ -292,10 +296,14 @@ size_t zf_plan_tiles(const zf_span *rows, size_t nrows, const zf_span *cols, siz
                 acc = 0;
             }
         }
-        if (!overflow)
-            return nt;
+        if (!overflow) {
+            *ntiles = nt;
+            return ZF_OK;
+        }
+        /* With max_tiles >= 1 this ends: once tile_cost exceeds the whole
+         * job's cost, every row goes into one tile. */
         if (tile_cost > UINT64_MAX / 2)
-            return 0;
+            return ZF_ENOMEM;
         tile_cost *= 2;
     }
 }

@@ -78,9 +78,9 @@ cdef extern from "zf.h" nogil:
     void zf_job_cancel(zf_job *job)
     size_t zf_job_done_pairs(const zf_job *job)
     int zf_job_error(const zf_job *job, size_t *row, size_t *col)
-    size_t zf_plan_tiles(const zf_span *rows, size_t nrows, const zf_span *cols,
-                         size_t ncols, unsigned nthreads, uint64_t tile_cost,
-                         zf_tile *out, size_t max_tiles)
+    int zf_plan_tiles(const zf_span *rows, size_t nrows, const zf_span *cols,
+                      size_t ncols, unsigned nthreads, uint64_t tile_cost,
+                      zf_tile *out, size_t max_tiles, size_t *ntiles)
 
 
 # Jobs smaller than this (bytes to compress) run on the calling thread:
@@ -190,10 +190,14 @@ cdef class _Job:
         if self.tiles == NULL:
             raise MemoryError()
         self.job.tiles = self.tiles
-        self.job.ntiles = zf_plan_tiles(
+        rc = zf_plan_tiles(
             self.job.rows, self.job.nrows,
             self.job.cols if self.job.kind == ZF_JOB_NCD else NULL,
-            self.job.ncols, nthreads, tile_cost, self.tiles, max_tiles)
+            self.job.ncols, nthreads, tile_cost, self.tiles, max_tiles,
+            &self.job.ntiles)
+        if rc != ZF_OK:
+            raise MemoryError(
+                f"cannot split the work into at most {max_tiles} tiles ({zf_strerror(rc).decode()})")
         if nthreads > <int>self.job.ntiles:
             nthreads = <int>self.job.ntiles
         if nthreads < 1:

@@ -349,7 +349,10 @@ static int run_job(const zf_engine *e, int level, int wrapper, const zf_span *ro
     uint64_t *rs = calloc(nrows, sizeof *rs), *cs = calloc(ncols, sizeof *cs);
     double *ncd = malloc(nrows * ncols * sizeof *ncd);
     zf_tile tiles[256];
-    size_t nt = zf_plan_tiles(rows, nrows, cols, ncols, (unsigned)nthreads, 4096, tiles, 256);
+    size_t nt;
+    if (zf_plan_tiles(rows, nrows, cols, ncols, (unsigned)nthreads, 4096, tiles, 256, &nt) != ZF_OK ||
+        nt == 0)
+        abort();
     zf_job job;
     memset(&job, 0, sizeof job);
     job.kind = ZF_JOB_NCD;
@@ -674,6 +677,57 @@ int main(int argc, char **argv) {
                 if (check_failing_batch(ncols, bad))
                     goto out;
         printf("errors %-7s %6ld cases ok\n", "batch", n_cases - before);
+    }
+    /* zf_plan_tiles: no work is ZF_OK with no tiles; work that cannot fit
+     * is an error, never "no work"; a plan covers every pair once */
+    {
+        long before = n_cases;
+        static const uint8_t text[] = "some text to plan tiles over";
+        zf_span rows[5], cols[3];
+        for (int i = 0; i < 5; i++)
+            rows[i] = (zf_span){text, (size_t)(3 + i * 4)};
+        for (int j = 0; j < 3; j++)
+            cols[j] = (zf_span){text, (size_t)(5 + j)};
+        zf_tile tiles[64];
+        size_t nt = 99;
+        struct {
+            size_t nrows, ncols, max_tiles;
+            int cols, rc, some;
+        } plan[] = {
+            {0, 3, 64, 1, ZF_OK, 0},    /* no rows */
+            {5, 0, 64, 1, ZF_OK, 0},    /* no columns */
+            {0, 0, 0, 0, ZF_OK, 0},     /* no texts, no room: still no work */
+            {5, 3, 0, 1, ZF_ENOMEM, 0}, /* work, no room */
+            {5, 0, 0, 0, ZF_ENOMEM, 0},
+            {5, 3, 1, 1, ZF_OK, 1},     /* one tile takes everything */
+            {5, 0, 64, 0, ZF_OK, 1},
+            {5, 3, 64, 1, ZF_OK, 1},
+        };
+        for (size_t k = 0; k < sizeof plan / sizeof plan[0]; k++) {
+            int rc = zf_plan_tiles(rows, plan[k].nrows, plan[k].cols ? cols : NULL,
+                                   plan[k].ncols, 2, 1, tiles, plan[k].max_tiles, &nt);
+            int covered = 1;
+            if (rc == ZF_OK && nt) { /* every (row, column) exactly once */
+                size_t nc = plan[k].cols ? plan[k].ncols : 1, seen[5][3] = {{0}};
+                for (size_t t = 0; t < nt; t++)
+                    for (size_t i = tiles[t].r0; i < tiles[t].r1; i++)
+                        for (size_t j = plan[k].cols ? tiles[t].c0 : 0;
+                             j < (plan[k].cols ? tiles[t].c1 : 1); j++)
+                            seen[i][j]++;
+                for (size_t i = 0; i < plan[k].nrows; i++)
+                    for (size_t j = 0; j < nc; j++)
+                        covered &= seen[i][j] == 1;
+            }
+            n_cases++;
+            if (rc != plan[k].rc || (nt != 0) != plan[k].some || nt > plan[k].max_tiles ||
+                !covered) {
+                n_fail++;
+                fprintf(stderr, "MISMATCH zf_plan_tiles case %zu: rc %d tiles %zu covered %d\n",
+                        k, rc, nt, covered);
+                goto out;
+            }
+        }
+        printf("errors %-7s %6ld cases ok\n", "plan", n_cases - before);
     }
 out:
     printf("%ld cases, %ld mismatches\n", n_cases, n_fail);
