@@ -685,9 +685,12 @@ void ds_tables_free(ds_tables *t) {
 int ds_tables_reserve_log(ds_tables *t, size_t need) {
     if (need <= t->log_cap)
         return 0;
-    size_t cap = t->log_cap ? t->log_cap : 1024;
-    while (cap < need)
+    size_t cap = t->log_cap ? t->log_cap : 1024; /* never 0: no zero-size realloc */
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2 / sizeof(ds_undo))
+            return -1;
         cap *= 2;
+    }
     ds_undo *p = realloc(t->log, cap * sizeof(ds_undo));
     if (!p)
         return -1;
@@ -1519,7 +1522,8 @@ void ds_target_free(ds_target *T) {
     memset(T, 0, sizeof *T);
 }
 
-/* Grow the record array; 0 or -1. */
+/* Grow the record array (need grows by one at a time; *cap starts at 16
+ * or more, so c is never 0); 0 or -1. */
 static int rec_reserve(ds_target *T, size_t *cap, size_t need) {
     if (need <= *cap)
         return 0;
@@ -1613,7 +1617,7 @@ static int srcidx_reserve(ds_srcidx *S, uint32_t n, uint32_t bits) {
     if (!S->gram_filter && !(S->gram_filter = malloc(DS_NGRAMS * GRAM_FILTER_WORDS * 8)))
         return -1;
     if (n > S->cap) {
-        uint32_t cap = n < 1024 ? 1024 : n;
+        uint32_t cap = n < 1024 ? 1024 : n; /* never 0: no zero-size realloc */
         uint16_t *p = realloc(S->rank, cap * sizeof *p);
         if (!p)
             return -1;

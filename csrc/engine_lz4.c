@@ -19,7 +19,11 @@
 #include "zf.h"
 
 static int rc_of(int r) {
-    return r == 0 ? ZF_OK : r == -1 ? ZF_ENOMEM : r == -2 ? ZF_ETOOBIG : ZF_EINVAL;
+    return r == 0    ? ZF_OK
+           : r == -1 ? ZF_ENOMEM
+           : r == -2 ? ZF_ETOOBIG
+           : r == -4 ? ZF_EINTERNAL
+                     : ZF_EINVAL;
 }
 
 static int lctx_new(const zf_params *p, void **out) {
@@ -63,8 +67,9 @@ static size_t trace_bytes_in_use; /* atomic */
 
 static int ltarget_new(const zf_params *p, const uint8_t *t, size_t n, void **state) {
     lzs_target *tg;
-    if (lzs_target_new(t, n, p->level, &tg) != 0)
-        return ZF_ENOMEM;
+    int rc = lzs_target_new(t, n, p->level, &tg);
+    if (rc != 0)
+        return rc_of(rc);
     size_t b = lzs_trace_bytes(tg);
     if (b && __atomic_add_fetch(&trace_bytes_in_use, b, __ATOMIC_RELAXED) > TRACE_BUDGET) {
         __atomic_sub_fetch(&trace_bytes_in_use, b, __ATOMIC_RELAXED);

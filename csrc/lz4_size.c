@@ -165,6 +165,8 @@ probe:
         }
         uint32_t h = fh, cur = fwd;
         if (rec) {
+            if (rec->nev >= rec->cap)
+                goto rec_full;
             ev = &rec->ev[rec->nev];
             *ev = (lzs_event){rd32(b + cur), (uint16_t)h, (uint16_t)cur, LZS_DUMMY, 0, 0};
             rec->st[rec->nev] = (lzs_state){out, step, nb, (uint16_t)anchor, LZS_SEARCH};
@@ -294,6 +296,8 @@ after:
         goto probe;
     }
     if (rec) {
+        if (rec->nev >= rec->cap || ip >= rec->m)
+            goto rec_full;
         rec->ck[ip] = (int32_t)rec->nev;
         rec->st[rec->nev] = (lzs_state){out, 0, 0, (uint16_t)ip, LZS_AFTER};
         ev = &rec->ev[rec->nev++];
@@ -326,11 +330,20 @@ last: {
     }
     *res = out + 1 + ext(R) + R;
     if (rec) {
+        if (rec->nev >= rec->cap)
+            goto rec_full;
         rec->st[rec->nev] = (lzs_state){*res, 0, 0, 0, 0};
         rec->ev[rec->nev++] = (lzs_event){0, 0, 0, LZS_DUMMY, 0, 3};
     }
 }
 done:
+    return RUN_DONE;
+
+rec_full:
+    /* Recording only (rec is NULL in every other specialisation, so this
+     * and the checks that jump here compile away there). */
+    rec->full = 1;
+    *res = 0;
     return RUN_DONE;
 
 pause:
@@ -500,7 +513,7 @@ static int buf_reserve(lzs_sizer *s, size_t need) {
     need += 16; /* slack for word reads */
     if (need <= s->buf_cap)
         return 0;
-    size_t c = s->buf_cap ? s->buf_cap : 4096;
+    size_t c = s->buf_cap ? s->buf_cap : 4096; /* never 0: no zero-size realloc */
     while (c < need) {
         if (c > SIZE_MAX / 2)
             return -1;
@@ -597,8 +610,11 @@ int lzs_target_new(const uint8_t *y, size_t m, int level, lzs_target **out) {
     for (size_t i = 0; i + 4 <= m; i++)
         t->hash[i] = (uint16_t)hash_at(y + i, 1);
     if (m >= MINLEN) {
-        /* y's own parse: at most one event per probed position, one per
-         * match and the end */
+        /* y's own parse: at most one event per probed position (probes
+         * move forward, at most m), one per match (each covers at least 4
+         * bytes: at most m / 4) and the end.  run() checks every write
+         * against cap and m, and stops recording (tr.full) rather than
+         * write past them. */
         size_t cap = m + m / 4 + 8;
         uint16_t *tab = calloc(T16_ENTRIES + 8, sizeof *tab);
         t->tr.ev = malloc(cap * sizeof *t->tr.ev);
@@ -612,15 +628,22 @@ int lzs_target_new(const uint8_t *y, size_t m, int level, lzs_target **out) {
         for (size_t i = 0; i < m; i++)
             t->tr.ck[i] = -1;
         t->tr.m = (uint32_t)m;
+        t->tr.cap = (uint32_t)cap;
         single_record(y, t->hash, (uint32_t)m, tab, (uint32_t)lzs_acceleration(level) << 6,
                       &t->tr);
         free(tab);
+        if (t->tr.full || t->tr.nev == 0) { /* the bound above broke */
+            lzs_target_free(t);
+            return -4;
+        }
+        /* give back the unused tail (nev >= 1: never a zero-size realloc) */
         lzs_event *ev = realloc(t->tr.ev, t->tr.nev * sizeof *ev);
         if (ev)
             t->tr.ev = ev;
         lzs_state *st = realloc(t->tr.st, t->tr.nev * sizeof *st);
         if (st)
             t->tr.st = st;
+        t->tr.cap = t->tr.nev;
     }
     *out = t;
     return 0;

@@ -26,7 +26,8 @@ enum {
     ZF_ECODEC = -2,  /* the compressor library reported an error */
     ZF_ECANCEL = -3, /* the job was cancelled (Ctrl-C) */
     ZF_EINVAL = -4,  /* bad parameters (level out of range, ...) */
-    ZF_ETOOBIG = -5  /* an input is larger than the compressor accepts */
+    ZF_ETOOBIG = -5, /* an input is larger than the compressor accepts */
+    ZF_EINTERNAL = -6 /* a bound the engine relies on did not hold (a bug) */
 };
 
 const char *zf_strerror(int code);

@@ -27,6 +27,8 @@ const char *zf_strerror(int code) {
         return "invalid compressor parameters";
     case ZF_ETOOBIG:
         return "input too large for this compressor";
+    case ZF_EINTERNAL:
+        return "internal error in the engine (a checked bound did not hold)";
     default:
         return "unknown error";
     }
@@ -35,7 +37,7 @@ const char *zf_strerror(int code) {
 int zf_grow(uint8_t **buf, size_t *cap, size_t need) {
     if (need <= *cap)
         return ZF_OK;
-    size_t c = *cap ? *cap : 4096;
+    size_t c = *cap ? *cap : 4096; /* never 0: no zero-size realloc */
     while (c < need) {
         if (c > SIZE_MAX / 2)
             return ZF_ENOMEM;

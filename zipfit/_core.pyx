@@ -27,6 +27,7 @@ cdef extern from "zf.h" nogil:
         ZF_ECANCEL
         ZF_EINVAL
         ZF_ETOOBIG
+        ZF_EINTERNAL
         ZF_JOB_SIZES
         ZF_JOB_NCD
 
