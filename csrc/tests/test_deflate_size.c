@@ -5,24 +5,15 @@
  * Usage: test_deflate_size [seed] [scale]   (scale multiplies case counts)
  * Prints one line per group and exits non-zero on the first mismatch.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
-#include <pthread.h>
 #include <zlib.h>
 
 #include "../deflate_size.h"
 #include "../zf.h"
-
-static uint64_t rng_state = 88172645463325252ull;
-static uint64_t rnd(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-static size_t rndn(size_t n) { return n ? (size_t)(rnd() % n) : 0; }
+#include "test_data.h"
 
 /* ---- oracle ---- */
 static uint8_t *zout;
@@ -55,95 +46,6 @@ static uint64_t zlib_size(int level, int wrapper, const uint8_t *x, size_t n) {
     return s->total_out;
 }
 
-/* ---- data generators ---- */
-static uint8_t *corpus;   /* concatenated real text (python stdlib sources) */
-static size_t corpus_len;
-
-static void load_corpus(void) {
-    const char *dir = "/root/.pyenv/versions/3.11.7/lib/python3.11";
-    DIR *d = opendir(dir);
-    size_t cap = 4 << 20;
-    corpus = malloc(cap);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) && corpus_len < cap - 300000) {
-            size_t l = strlen(e->d_name);
-            if (l < 4 || strcmp(e->d_name + l - 3, ".py"))
-                continue;
-            char path[1024];
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            FILE *f = fopen(path, "rb");
-            if (!f)
-                continue;
-            corpus_len += fread(corpus + corpus_len, 1, cap - corpus_len, f);
-            fclose(f);
-        }
-        closedir(d);
-    }
-    if (corpus_len < 100000) { /* fallback: synthetic words */
-        static const char *w[] = {"the ", "def ", "return ", "self", ".", "(", "):\n    ", "x",
-                                  "if ", "for ", "in ", "range", "1", "0", " = ", "\n"};
-        while (corpus_len < 400000) {
-            const char *s = w[rndn(16)];
-            size_t l = strlen(s);
-            memcpy(corpus + corpus_len, s, l);
-            corpus_len += l;
-        }
-    }
-}
-
-enum { G_RANDOM, G_TEXT, G_REPEAT, G_BINARY, G_ZEROS, G_LOWENT, G_MIXED, G_NGEN };
-static const char *gname[] = {"random", "text", "repeat", "binary", "zeros", "lowent", "mixed"};
-
-static void gen(int kind, uint8_t *p, size_t n) {
-    switch (kind) {
-    case G_RANDOM:
-        for (size_t i = 0; i < n; i++)
-            p[i] = (uint8_t)rnd();
-        break;
-    case G_TEXT: {
-        size_t off = corpus_len > n ? rndn(corpus_len - n) : 0;
-        for (size_t i = 0; i < n; i++)
-            p[i] = corpus[(off + i) % corpus_len];
-        break;
-    }
-    case G_REPEAT: {
-        size_t per = 1 + rndn(rnd() & 1 ? 8 : 300);
-        for (size_t i = 0; i < n; i++)
-            p[i] = i < per ? (uint8_t)rnd() : p[i - per];
-        for (size_t k = rndn(n / 64 + 1); k > 0; k--) /* a few mutations */
-            p[rndn(n)] = (uint8_t)rnd();
-        break;
-    }
-    case G_BINARY: /* structured binary: little-endian counters and floats */
-        for (size_t i = 0; i < n; i++) {
-            size_t k = i / 4;
-            p[i] = (uint8_t)(((k * 2654435761u) >> ((i & 3) * 3)) & (i % 7 ? 0x0f : 0xff));
-        }
-        break;
-    case G_ZEROS:
-        memset(p, rnd() & 1 ? 0 : 'a', n);
-        break;
-    case G_LOWENT:
-        for (size_t i = 0; i < n; i++)
-            p[i] = "ab\n"[rndn(rnd() % 3 + 1)];
-        break;
-    default: { /* LZ77-ish: copies from earlier with random distances, plus literals */
-        size_t i = 0;
-        while (i < n) {
-            if (i > 3 && rnd() % 3) {
-                size_t dist = 1 + rndn(i < 40000 ? i : 40000);
-                size_t len = 3 + rndn(rnd() & 1 ? 10 : 300);
-                for (size_t k = 0; k < len && i < n; k++, i++)
-                    p[i] = p[i - dist];
-            } else {
-                p[i++] = (uint8_t)(rnd() & 1 ? rnd() : 'a' + rndn(4));
-            }
-        }
-    }
-    }
-}
-
 /* ---- engine under test ---- */
 extern const zf_engine zf_engine_deflate;
 
@@ -157,14 +59,6 @@ static void *get_ctx(int level, int wrapper) {
             abort();
     }
     return ctx[level][wrapper];
-}
-
-static void dump(const char *what, const uint8_t *x, size_t n) {
-    FILE *f = fopen(what, "wb");
-    if (f) {
-        fwrite(x, 1, n, f);
-        fclose(f);
-    }
 }
 
 static int check_size(int level, int wrapper, const uint8_t *x, size_t n, const char *tag) {
@@ -632,6 +526,42 @@ int main(int argc, char **argv) {
                         goto out;
                 }
         printf("pairs  %-7s %6ld cases ok\n", "bounds", n_cases - before);
+    }
+    /* 4b. long pairs: source ⊕ target of 66-140 KB, so the window slides
+     * (past 65274 bytes), matches are cut at 32506 bytes back and the pair
+     * spans several deflate blocks (16383 symbols each); sources and
+     * targets mix compressible and incompressible stretches, so some
+     * blocks are stored, and either side may be the long one */
+    {
+        long before = n_cases;
+        static uint8_t *tg[3];
+        size_t nt[3];
+        for (int j = 0; j < 3; j++)
+            tg[j] = malloc(maxn);
+        for (int it = 0; it < 8 * scale; it++) {
+            size_t ns = it % 4 == 0 ? rndn(2000) : 20000 + rndn(50000);
+            if (rnd() & 1)
+                gen_patchwork(x, ns, 1 + rndn(40000));
+            else
+                gen(G_TEXT, x, ns);
+            int ntg = 1 + (int)rndn(3);
+            for (int j = 0; j < ntg; j++) {
+                size_t need = ns < 66000 ? 66000 - ns : 0;
+                nt[j] = need + rndn(maxn - ns - need); /* total <= maxn */
+                if (rnd() & 1)
+                    gen_patchwork(tg[j], nt[j], 1 + rndn(40000));
+                else
+                    gen(G_TEXT, tg[j], nt[j]);
+                if (ns > 100 && nt[j] > 100 && rnd() & 1) { /* a copy of the source's end */
+                    size_t l = 1 + rndn(ns < nt[j] ? ns : nt[j]);
+                    memcpy(tg[j] + rndn(nt[j] - l + 1), x + ns - l, l);
+                }
+            }
+            int level = 1 + (int)rndn(9);
+            if (check_row_states(level, (int)rndn(3), x, ns, tg, nt, ntg, 1, "long"))
+                goto out;
+        }
+        printf("pairs  %-7s %6ld cases ok\n", "long", n_cases - before);
     }
     /* 5. the pair loop of zf_loop.c, 2 threads, shared target states */
     {
