@@ -1,8 +1,9 @@
 /*
  * deflate_size.c - exact deflate lengths: parse model and block costs.
  *
- * Written from the behavioural description in exact-sizes.md and checked
- * against the system zlib; no zlib source is included here.
+ * Written from the behaviour described in docs/engine.md and checked
+ * against the system zlib (csrc/tests/, fuzz/); no zlib source is
+ * included here.
  */
 #include "deflate_size.h"
 

@@ -3,8 +3,9 @@
  *
  * A model of zlib 1.2.13 deflate (windowBits 15, memLevel 8, default
  * strategy, levels 1-9) that follows its parse decisions and block choices
- * exactly but only counts bits.  See docs/engine.md for the design and
- * /work/shared/docs/exact-sizes.md for the behaviour being reproduced.
+ * exactly but only counts bits.  docs/engine.md describes the model (the
+ * rules of zlib's deflate_fast/deflate_slow and trees it follows) and how
+ * pairs reuse work; csrc/tests/ and fuzz/ check it against the system zlib.
  *
  * Positions are absolute offsets into one contiguous input buffer; the
  * sliding window is modelled by `base` (the absolute position of window

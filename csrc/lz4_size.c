@@ -3,8 +3,9 @@
  *
  * See lz4_size.h for what is reproduced.  The block parse below follows
  * LZ4 1.9.x's fast compressor step by step (its decisions, table updates
- * and output accounting), written from the description in
- * docs/exact-sizes.md, part B, and checked against python-lz4.
+ * and output accounting), as described in docs/lz4-engine.md and
+ * lz4_size.h, and is checked against liblz4 (csrc/tests/test_lz4_size.c,
+ * fuzz/fuzz_lz4_size.c) and python-lz4 (tests/test_lz4.py).
  *
  * One routine, run(), parses a block.  It is specialised at compile time by
  *   u16     single-block mode: 8192 x u16 table, 4-byte hash, no distance
