@@ -281,6 +281,7 @@ static int dpairs(void *v, const void *const *tstates, const zf_span *ts, size_t
 
 const zf_engine zf_engine_deflate = {
     .name = "deflate",
+    .max_input = DS_MAX_INPUT,
     .ctx_new = dctx_new,
     .ctx_free = dctx_free,
     .target_new = dtarget_new,

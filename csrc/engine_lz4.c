@@ -99,6 +99,7 @@ static size_t ltarget_bytes(const void *state) {
 
 const zf_engine zf_engine_lz4 = {
     .name = "lz4",
+    .max_input = LZS_MAX_INPUT,
     .ctx_new = lctx_new,
     .ctx_free = lctx_free,
     .target_new = ltarget_new,

@@ -68,6 +68,9 @@ typedef struct zf_span {
  *               at once, out[k] for ts[k]; same results, possibly faster.
  *               On an error the loop redoes the batch with pair() to find
  *               which target failed.
+ *   max_input   the longest text or pair (source + target), in bytes, that
+ *               size and pair take; longer ones return ZF_ETOOBIG.  0: no
+ *               limit.  (Jobs can leave longer items out: zf_job.max_input.)
  *   target_bytes optional (may be NULL): bytes of a target's state that a
  *               pair reads.  When set, a tile's columns are taken in blocks
  *               of at most ZF_COL_BLOCK_BYTES of it, each block against
@@ -78,6 +81,7 @@ typedef struct zf_span {
  */
 typedef struct zf_engine {
     const char *name;
+    size_t max_input;
     int (*ctx_new)(const zf_params *p, void **ctx);
     void (*ctx_free)(void *ctx);
     int (*target_new)(const zf_params *p, const uint8_t *t, size_t n, void **state);
@@ -135,6 +139,11 @@ typedef struct zf_job {
 
     const zf_tile *tiles;
     size_t ntiles;
+    /* 0, or the longest text (ZF_JOB_SIZES) or pair (ZF_JOB_NCD: source +
+     * target) to compute: longer ones are left out, their outputs left
+     * untouched and not counted in done_pairs, for the caller to compute
+     * another way (the caller sets it to the engine's max_input, or less). */
+    size_t max_input;
 
     /* Shared between the workers and the thread that waits for them: C11
      * atomics, read and written only through zf_job_init, zf_job_work and

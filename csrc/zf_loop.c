@@ -116,14 +116,18 @@ static size_t col_block_end(const zf_job *job, size_t c0, size_t c1) {
     return j;
 }
 
-/* Rows [r0, r1) against columns [c0, c1), row by row. */
+/* Rows [r0, r1) against columns [c0, c1), row by row.  Texts and pairs
+ * longer than job->max_input are skipped (left to the caller). */
 static int run_block(zf_job *job, void *ctx, const zf_tile *t) {
     const zf_engine *e = job->engine;
+    const size_t lim = job->max_input ? job->max_input : SIZE_MAX;
     for (size_t i = t->r0; i < t->r1; i++) {
         if (job_stopped(job))
             return ZF_ECANCEL;
         const zf_span *src = &job->rows[i];
         int rc;
+        if (src->len > lim)
+            continue; /* so is every pair of this row */
         if (job->kind == ZF_JOB_SIZES) {
             rc = e->size(ctx, src->ptr, src->len, &job->out_sizes[i]);
             if (rc != ZF_OK) {
@@ -138,11 +142,20 @@ static int run_block(zf_job *job, void *ctx, const zf_tile *t) {
             job_fail(job, rc, i, t->c0);
             return rc;
         }
+        const size_t room = lim - src->len; /* the longest target to pair */
+        size_t done = 0;
         for (size_t j = t->c0; j < t->c1;) {
             if (j != t->c0 && job_stopped(job))
                 return ZF_ECANCEL;
-            size_t nb = e->pairs ? t->c1 - j : 1;
-            nb = nb < ZF_BATCH ? nb : ZF_BATCH;
+            if (job->cols[j].len > room) {
+                j++;
+                continue;
+            }
+            /* a batch of consecutive targets, none too long */
+            size_t nmax = e->pairs ? t->c1 - j : 1, nb = 1;
+            nmax = nmax < ZF_BATCH ? nmax : ZF_BATCH;
+            while (nb < nmax && job->cols[j + nb].len <= room)
+                nb++;
             const void *ts[ZF_BATCH];
             for (size_t k = 0; k < nb; k++)
                 ts[k] = job->col_states ? job->col_states[j + k] : NULL;
@@ -167,8 +180,9 @@ static int run_block(zf_job *job, void *ctx, const zf_tile *t) {
             for (size_t k = 0; k < nb; k++)
                 store_ncd(job, i, j + k, cxy[k]);
             j += nb;
+            done += nb;
         }
-        atomic_fetch_add_explicit(&job->done_pairs, t->c1 - t->c0, memory_order_relaxed);
+        atomic_fetch_add_explicit(&job->done_pairs, done, memory_order_relaxed);
     }
     return ZF_OK;
 }

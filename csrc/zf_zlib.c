@@ -147,6 +147,7 @@ static int zlib_pair(void *vctx, const void *tstate, const uint8_t *t, size_t n,
 
 const zf_engine zf_engine_zlib = {
     .name = "zlib",
+    .max_input = 0, /* any size: fed to deflate() in chunks of UINT_MAX */
     .ctx_new = zlib_ctx_new,
     .ctx_free = zlib_ctx_free,
     .target_new = NULL, /* nothing to precompute: each pair runs zlib */

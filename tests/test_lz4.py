@@ -280,3 +280,36 @@ def test_acceleration_is_capped_like_lz4():
     assert c_sizes([x], -65536) == [ref_size(x, -65536)]
     with pytest.raises(ValueError, match="-65536..16"):
         zipfit.compressed_size(x, compressor="lz4", level=-65537)
+
+
+# ------------------------------------------- past the engine's size limit
+# The engine takes texts and pairs up to 1 GiB (LZ4 renormalises its
+# indexes past 2 GB); longer ones go through the lz4 package.  MAX_INPUT is
+# lowered here so that the path is reached with kilobytes.
+
+@pytest.mark.parametrize("level", [0, -3])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_past_the_size_limit_sizes_come_from_python_lz4(monkeypatch, corpus, level, workers):
+    text = "\n\n".join(corpus)
+    lim = 70_000  # over one block, so both frame modes meet the limit
+    rows = [text[:1000], text[1000:71000].encode(), "", text[:69_999], text[5:70_001],
+            text[7:90_000].encode(), "é" * 40_000]
+    cols = [text[20:1000], b"", text[30:31], text[50:2001].encode(), text[90:68_100]]
+    t = _core.Targets(cols, engine="lz4", level=level, wrapper=0)
+    rs = c_sizes(rows, level)
+    cs = c_sizes(cols, level)
+    _, full = _core.ncd_matrix(rows, t, workers=workers, row_sizes=rs, col_sizes=cs,
+                               pair_sizes=True)
+    monkeypatch.setitem(_core.MAX_INPUT, "lz4", lim)
+    as_bytes = [x.encode() if isinstance(x, str) else x for x in rows]
+    cols_b = [y.encode() if isinstance(y, str) else y for y in cols]
+    assert c_sizes(rows, level, workers) == [ref_size(x, level) for x in as_bytes] == rs
+    for dtype in (np.float64, np.float32):
+        d, ps = _core.ncd_matrix(rows, t, workers=workers, row_sizes=rs, col_sizes=cs,
+                                 pair_sizes=True, dtype=dtype)
+        assert np.array_equal(ps, full)
+        assert ps.tolist() == [[ref_size(x + y, level) for y in cols_b] for x in as_bytes]
+        want = [[ref_ncd(x, y, level) for y in cols_b] for x in as_bytes]
+        assert np.array_equal(d, np.array(want, dtype=dtype))
+    over = np.add.outer([len(x) for x in as_bytes], [len(y) for y in cols_b]) > lim
+    assert over.sum() >= 10 and (~over).sum() >= 10

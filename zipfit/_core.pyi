@@ -1,10 +1,13 @@
 """Type stubs for the compiled bridge to the C engine (zipfit/_core.pyx)."""
-from typing import Any, Callable, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 ENGINES: Tuple[str, ...]
 WRAPPERS: dict
+# Longest text or pair (bytes) each C engine computes itself; None: no
+# limit.  Longer ones take the library path (system zlib, lz4 package).
+MAX_INPUT: Dict[str, Optional[int]]
 
 def zlib_runtime_version() -> str: ...
 

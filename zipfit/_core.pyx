@@ -41,10 +41,15 @@ cdef extern from "zf.h" nogil:
 
     ctypedef struct zf_engine:
         const char *name
+        size_t max_input
         int (*ctx_new)(const zf_params *p, void **ctx)
         void (*ctx_free)(void *ctx)
         int (*target_new)(const zf_params *p, const uint8_t *t, size_t n, void **state)
         void (*target_free)(void *state)
+        int (*size)(void *ctx, const uint8_t *x, size_t n, uint64_t *out) noexcept nogil
+        int (*row_begin)(void *ctx, const uint8_t *src, size_t n) noexcept nogil
+        int (*pair)(void *ctx, const void *tstate, const uint8_t *t, size_t n,
+                    uint64_t *out) noexcept nogil
 
     ctypedef struct zf_tile:
         size_t r0, r1, c0, c1
@@ -66,6 +71,7 @@ cdef extern from "zf.h" nogil:
         uint64_t *out_pair_sizes
         const zf_tile *tiles
         size_t ntiles
+        size_t max_input
         # The fields shared with the workers (C11 atomics) are left out on
         # purpose: they are reached only through the zf_job_* accessors.
 
@@ -73,6 +79,7 @@ cdef extern from "zf.h" nogil:
     const zf_engine zf_engine_deflate
     const zf_engine zf_engine_lz4
     const char *zf_strerror(int code)
+    double zf_ncd(uint64_t cx, uint64_t cy, uint64_t cxy)
     const char *zf_zlib_runtime_version()
     void zf_job_init(zf_job *job)
     int zf_job_work(zf_job *job, void *ctx)
@@ -121,6 +128,30 @@ if sys.byteorder == "little":
     if sys.maxsize > 2 ** 32:
         ENGINES += ("lz4",)
 
+#: The longest text, or pair (source + target), in bytes, that each C engine
+#: computes itself; None: no limit.  Longer ones are computed exactly by the
+#: library instead: the system zlib (the "zlib" engine) for the deflate
+#: family, the lz4 package for lz4.  Tests lower these to reach that path
+#: without gigabytes of input; a value above the engine's own limit counts
+#: as that limit.
+MAX_INPUT = {
+    "zlib": None,
+    "deflate": zf_engine_deflate.max_input or None,
+    "lz4": zf_engine_lz4.max_input or None,
+}
+
+
+cdef size_t _limit(str name, const zf_engine *eng) except? 0:
+    """The job's max_input for engine `name`: 0 (no limit) or a length."""
+    cdef object lim = MAX_INPUT.get(name)
+    if lim is None:
+        return eng.max_input
+    if lim < 1:
+        raise ValueError(f"MAX_INPUT[{name!r}] must be a length >= 1 or None, not {lim}")
+    if eng.max_input and <size_t>lim > eng.max_input:
+        return eng.max_input
+    return <size_t>lim
+
 
 cdef class _Spans:
     """C views of a sequence of str/bytes; keeps the owners alive."""
@@ -128,6 +159,7 @@ cdef class _Spans:
     cdef size_t n
     cdef list owners
     cdef uint64_t nbytes
+    cdef size_t maxlen
 
     def __cinit__(self, texts, str what):
         cdef Py_ssize_t size = 0
@@ -136,6 +168,7 @@ cdef class _Spans:
         self.owners = list(texts)
         self.n = len(self.owners)
         self.nbytes = 0
+        self.maxlen = 0
         self.spans = <zf_span *>calloc(self.n if self.n else 1, sizeof(zf_span))
         if self.spans == NULL:
             raise MemoryError()
@@ -157,6 +190,8 @@ cdef class _Spans:
             self.spans[i].ptr = <const uint8_t *>p
             self.spans[i].len = <size_t>size
             self.nbytes += <uint64_t>size
+            if <size_t>size > self.maxlen:
+                self.maxlen = <size_t>size
 
     def __dealloc__(self):
         free(self.spans)
@@ -275,22 +310,113 @@ cdef _Job _new_job(int kind, str engine, int level, int wrapper, _Spans rows):
     job.job.params.wrapper = wrapper
     job.job.rows = rows.spans
     job.job.nrows = rows.n
+    job.job.max_input = _limit(engine, job.job.engine)
     return job
+
+
+cdef bytes _span_bytes(const zf_span *x):
+    return (<const char *>x.ptr)[:x.len]
+
+
+cdef class _Library:
+    """The library path, for texts and pairs longer than the C engine takes.
+
+    Exact sizes one at a time on the calling thread: the system zlib
+    (zf_engine_zlib, as engine="zlib" computes them) for the deflate
+    family, lz4.frame.compress for lz4.  Such inputs are gigabytes long, so
+    the per-call cost does not matter.
+    """
+    cdef void *ctx
+    cdef object compress
+    cdef object row
+    cdef int level
+
+    def __cinit__(self, str engine, int level, int wrapper):
+        cdef zf_params params
+        cdef int rc
+        self.ctx = NULL
+        self.compress = None
+        self.level = level
+        if engine == "lz4":
+            try:
+                import lz4.frame
+            except ImportError:
+                raise ImportError(
+                    "texts or pairs longer than the lz4 engine takes "
+                    "(zipfit._core.MAX_INPUT) are compressed by the lz4 "
+                    'package: pip install "zipfit[lz4]"') from None
+            self.compress = lz4.frame.compress
+        else:
+            params.level = level
+            params.wrapper = wrapper
+            rc = zf_engine_zlib.ctx_new(&params, &self.ctx)
+            if rc != ZF_OK:
+                _raise(rc, "creating a zlib stream for long texts")
+
+    def __dealloc__(self):
+        if self.ctx != NULL:
+            zf_engine_zlib.ctx_free(self.ctx)
+
+    cdef uint64_t size(self, const zf_span *x) except? 0:
+        cdef uint64_t out = 0
+        cdef int rc
+        if self.compress is not None:
+            return len(self.compress(_span_bytes(x), compression_level=self.level))
+        with nogil:
+            rc = zf_engine_zlib.size(self.ctx, x.ptr, x.len, &out)
+        if rc != ZF_OK:
+            _raise(rc, "compressing a long text with zlib")
+        return out
+
+    cdef int row_begin(self, const zf_span *x) except -1:
+        cdef int rc
+        if self.compress is not None:
+            self.row = _span_bytes(x)
+            return 0
+        with nogil:
+            rc = zf_engine_zlib.row_begin(self.ctx, x.ptr, x.len)
+        if rc != ZF_OK:
+            _raise(rc, "compressing a long pair with zlib")
+        return 0
+
+    cdef uint64_t pair(self, const zf_span *y) except? 0:
+        """C(x ⊕ y) for the x of the last row_begin."""
+        cdef uint64_t out = 0
+        cdef int rc
+        if self.compress is not None:
+            return len(self.compress(self.row + _span_bytes(y),
+                                     compression_level=self.level))
+        with nogil:
+            rc = zf_engine_zlib.pair(self.ctx, NULL, y.ptr, y.len, &out)
+        if rc != ZF_OK:
+            _raise(rc, "compressing a long pair with zlib")
+        return out
 
 
 def sizes(texts, *, str engine, int level, int wrapper, int workers,
           str what="texts", progress=None):
     """C(x) for every text, as a uint64 array."""
     cdef _Spans rows = _Spans(texts, what)
+    cdef size_t i, lim
     out = np.zeros(rows.n, dtype=np.uint64)
     if rows.n == 0:
         return out
     cdef uint64_t[::1] o = out
     cdef _Job job = _new_job(ZF_JOB_SIZES, engine, level, wrapper, rows)
+    cdef _Library lib
     job.keep = rows
     job.job.out_sizes = &o[0]
     job.setup(workers, 0)
     job.run(rows.nbytes, progress)
+    lim = job.job.max_input
+    if lim and rows.maxlen > lim:
+        # the texts the engine left out (longer than it takes)
+        lib = _Library(engine, level, wrapper)
+        for i in range(rows.n):
+            if rows.spans[i].len > lim:
+                o[i] = lib.size(&rows.spans[i])
+        if progress is not None:
+            progress(rows.n)
     return out
 
 
@@ -394,4 +520,28 @@ def ncd_matrix(rows_texts, Targets targets, *, int workers, row_sizes, col_sizes
         job.job.out_pair_sizes = &ps[0, 0]
     job.setup(workers, 0)
     job.run(rows.nbytes * cols.n + cols.nbytes * rows.n, progress)
+    cdef size_t i, j, lim = job.job.max_input
+    cdef uint64_t cxy
+    cdef double d
+    cdef _Library lib
+    if lim and rows.maxlen + cols.maxlen > lim:
+        # the pairs the engine left out (longer than it takes), row by row
+        lib = _Library(targets.engine, targets.level, targets.wrapper)
+        for i in range(rows.n):
+            if rows.spans[i].len + cols.maxlen <= lim:
+                continue
+            lib.row_begin(&rows.spans[i])
+            for j in range(cols.n):
+                if rows.spans[i].len + cols.spans[j].len <= lim:
+                    continue
+                cxy = lib.pair(&cols.spans[j])
+                d = zf_ncd(rs[i], cs[j], cxy)
+                if dtype == np.float64:
+                    o64[i, j] = d
+                else:
+                    o32[i, j] = <float>d
+                if pair_sizes:
+                    ps[i, j] = cxy
+        if progress is not None:
+            progress(rows.n * cols.n)
     return (out, psz) if pair_sizes else out

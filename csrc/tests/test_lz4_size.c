@@ -168,9 +168,10 @@ static void *worker(void *p) {
 }
 
 /* C(rows[i] ⊕ cols[j]) for every pair (ncols > 0) or C(rows[i]) (ncols 0)
- * through a job run by nthreads workers on the lz4 engine. */
+ * through a job run by nthreads workers on the lz4 engine; with max_input,
+ * longer texts and pairs are left out (*done: how many were computed). */
 static int run_job(int level, const zf_span *rows, size_t nrows, const zf_span *cols,
-                   size_t ncols, int nthreads, uint64_t *out) {
+                   size_t ncols, int nthreads, uint64_t *out, size_t max_input, size_t *done) {
     zf_params prm = {level, 0};
     void **states = calloc(ncols + 1, sizeof *states);
     uint64_t *rs = calloc(nrows, sizeof *rs), *cs = calloc(ncols + 1, sizeof *cs);
@@ -202,6 +203,7 @@ static int run_job(int level, const zf_span *rows, size_t nrows, const zf_span *
     job.out_sizes = ncols ? NULL : out;
     job.tiles = tiles;
     job.ntiles = nt;
+    job.max_input = max_input;
     zf_job_init(&job);
     pthread_t th[4];
     worker_arg wa[4];
@@ -221,6 +223,8 @@ static int run_job(int level, const zf_span *rows, size_t nrows, const zf_span *
     free(rs);
     free(cs);
     free(ncd);
+    if (done)
+        *done = zf_job_done_pairs(&job);
     return zf_job_error(&job, NULL, NULL);
 }
 
@@ -433,7 +437,7 @@ int main(int argc, char **argv) {
             abort();
         for (int rep = 0; rep < 2; rep++) {
             int level = rep ? pick_level() : 0;
-            if (run_job(level, rows, NR, cols, NC, 2, got) != ZF_OK)
+            if (run_job(level, rows, NR, cols, NC, 2, got, 0, NULL) != ZF_OK)
                 abort();
             for (int i = 0; i < NR; i++)
                 for (int j = 0; j < NC; j++) {
@@ -444,7 +448,7 @@ int main(int argc, char **argv) {
                                       cols[j].ptr, cols[j].len, want, got[i * NC + j], ZF_OK))
                         goto out;
                 }
-            if (run_job(level, rows, NR, NULL, 0, 2, got) != ZF_OK)
+            if (run_job(level, rows, NR, NULL, 0, 2, got, 0, NULL) != ZF_OK)
                 abort();
             for (int i = 0; i < NR; i++) {
                 uint64_t want = lz4_frame_len(level, rows[i].ptr, rows[i].len);
@@ -454,6 +458,41 @@ int main(int argc, char **argv) {
             }
         }
         printf("job    %-7s %6ld cases ok\n", "2 thr", n_cases - before);
+        /* with a limit: texts and pairs over it are left as they were (a
+         * sentinel here), the others computed, done_pairs counts those */
+        before = n_cases;
+        const size_t lim = 4000;
+        for (int kind = 0; kind < 2; kind++) {
+            size_t nc = kind ? NC : 0, n = kind ? (size_t)NR * NC : NR, done = 0, want_done = 0;
+            for (size_t k = 0; k < n; k++)
+                got[k] = 12345;
+            if (run_job(0, rows, NR, kind ? cols : NULL, nc, 2, got, lim, &done) != ZF_OK)
+                abort();
+            for (size_t k = 0; k < n; k++) {
+                size_t i = kind ? k / NC : k, j = kind ? k % NC : 0;
+                size_t len = rows[i].len + (kind ? cols[j].len : 0);
+                uint64_t want = 12345;
+                if (len <= lim) {
+                    memcpy(catbuf, rows[i].ptr, rows[i].len);
+                    if (kind)
+                        memcpy(catbuf + rows[i].len, cols[j].ptr, cols[j].len);
+                    want = lz4_frame_len(0, catbuf, len);
+                    want_done++;
+                }
+                if (pair_mismatch("job max_input", "2 thr", 0, rows[i].ptr, rows[i].len,
+                                  kind ? cols[j].ptr : NULL, kind ? cols[j].len : 0, want,
+                                  got[k], ZF_OK))
+                    goto out;
+            }
+            n_cases++;
+            if (done != want_done || want_done == 0 || want_done == n) {
+                n_fail++;
+                fprintf(stderr, "MISMATCH job max_input: done %zu, want %zu of %zu\n", done,
+                        want_done, n);
+                goto out;
+            }
+        }
+        printf("job    %-7s %6ld cases ok\n", "limit", n_cases - before);
     }
 out:
     printf("%ld cases, %ld mismatches\n", n_cases, n_fail);
