@@ -1586,6 +1586,14 @@ int ds_target_build(ds_target *T, const uint8_t *t, uint32_t n) {
         head[h] = i + 1;
     }
     T->rec_off[npos] = (uint32_t)nrec;
+    T->rec_cap = cap;
+    if (nrec && nrec < cap) { /* give back the unused tail (never 0 bytes) */
+        ds_rec *p = realloc(T->rec, nrec * sizeof *p);
+        if (p) {
+            T->rec = p;
+            T->rec_cap = nrec;
+        }
+    }
 done:
     free(head);
     free(prev);
@@ -1593,6 +1601,18 @@ done:
     if (rc)
         ds_target_free(T);
     return rc;
+}
+
+size_t ds_target_bytes(const ds_target *T) {
+    size_t n = T->n, npos = n >= 3 ? n - 2 : 0;
+    size_t b = (npos + 1) * (sizeof *T->hash + sizeof *T->count) +
+               (npos + 2) * sizeof *T->rec_off + T->rec_cap * sizeof *T->rec;
+    if (T->tp)
+        b += (npos + 1) * sizeof *T->tp;
+    if (T->plan.at)
+        b += (n + 1) * (sizeof *T->plan.at + sizeof *T->plan.step) +
+             (n + 2) * sizeof *T->plan.sym + ((n >> 6) * 64 + 64) * sizeof *T->plan.chk;
+    return b;
 }
 
 /* ------------------------------------------------------------ sources */

@@ -168,6 +168,7 @@ typedef struct ds_target {
     ds_cfg tp_cfg;     /* the level tp was resolved for */
     ds_tpos *tp;       /* NULL: not resolved, searches walk the records */
     ds_plan plan;      /* with tp; plan.at NULL: none */
+    size_t rec_cap;    /* entries allocated in rec */
 } ds_target;
 
 #define DS_TARGET_MAX 16384u /* larger targets get no precomputation */
@@ -178,6 +179,9 @@ int ds_target_build(ds_target *T, const uint8_t *t, uint32_t n);
  * (ds_plan; t is the target T was built from).  0 or -1 (no memory). */
 int ds_target_resolve(ds_target *T, const ds_cfg *c, const uint8_t *t);
 void ds_target_free(ds_target *T);
+/* Bytes of the arrays T holds (its records, resolution and plan; not the
+ * ds_target itself, nor the allocator's overhead). */
+size_t ds_target_bytes(const ds_target *T);
 
 /*
  * Per-source index for the fast path: the source's "deep" positions

@@ -589,6 +589,12 @@ size_t lzs_trace_bytes(const lzs_target *t) {
            (t->tr.m) * sizeof *t->tr.ck;
 }
 
+size_t lzs_target_mem(const lzs_target *t) {
+    if (!t)
+        return 0;
+    return sizeof *t + (size_t)(t->m - 3) * sizeof *t->hash + lzs_trace_bytes(t);
+}
+
 void lzs_drop_trace(lzs_target *t) {
     free(t->tr.ev);
     free(t->tr.st);
@@ -603,6 +609,7 @@ int lzs_target_new(const uint8_t *y, size_t m, int level, lzs_target **out) {
     lzs_target *t = calloc(1, sizeof *t);
     if (!t)
         return -1;
+    t->m = (uint32_t)m;
     t->hash = malloc((m - 3) * sizeof *t->hash);
     if (!t->hash) {
         lzs_target_free(t);

@@ -90,6 +90,7 @@ typedef struct lzs_trace {
 typedef struct lzs_target {
     uint16_t *hash; /* hash4 of each position (m - 3 entries) */
     lzs_trace tr;   /* ev == NULL: no trace */
+    uint32_t m;     /* the target's length */
 } lzs_target;
 
 typedef struct lzs_sizer {
@@ -144,6 +145,8 @@ void lzs_target_free(lzs_target *t);
  * exact, only slower). */
 size_t lzs_trace_bytes(const lzs_target *t);
 void lzs_drop_trace(lzs_target *t);
+/* Bytes held by t in all: the struct, its hashes and its trace. */
+size_t lzs_target_mem(const lzs_target *t);
 
 /* Frame length of x ⊕ y for the row's x; tg from lzs_target_new(y, m) or
  * NULL.  Same return codes, -3 without a row. */

@@ -61,6 +61,14 @@ typedef struct zf_span {
  *               large state up front.
  *   target_new  optional (may be NULL): precompute what does not depend on
  *               the source, once per target, shared read-only by all threads.
+ *               *state may be left NULL (nothing worth keeping); pair()
+ *               takes NULL for any target, with the same results.
+ *   target_mem  with target_new: bytes of memory a state holds (its arrays;
+ *               not the allocator's overhead), at least 1.  Budgets count
+ *               these.
+ *   target_trim optional (may be NULL): drop the parts of a state that pairs
+ *               can do without (slower, same results); returns target_mem
+ *               of what is left.
  *   size        C(x) for one text.
  *   row_begin   start a source row: later pair() calls compress src ⊕ t.
  *   pair        C(src ⊕ t) for the row's source and one target.
@@ -86,6 +94,8 @@ typedef struct zf_engine {
     void (*ctx_free)(void *ctx);
     int (*target_new)(const zf_params *p, const uint8_t *t, size_t n, void **state);
     void (*target_free)(void *state);
+    size_t (*target_mem)(const void *state);
+    size_t (*target_trim)(void *state);
     int (*size)(void *ctx, const uint8_t *x, size_t n, uint64_t *out);
     int (*row_begin)(void *ctx, const uint8_t *src, size_t n);
     int (*pair)(void *ctx, const void *tstate, const uint8_t *t, size_t n, uint64_t *out);
@@ -108,6 +118,41 @@ extern const zf_engine zf_engine_lz4;     /* size-only LZ4 fast mode, levels < 3
 
 /* The version string of the zlib linked at run time (zlibVersion()). */
 const char *zf_zlib_runtime_version(void);
+
+/* ------------------------------------------------------- target sets */
+
+/* The memory budget of a target set when the caller names none. */
+#define ZF_TARGET_BUDGET_DEFAULT ((size_t)256 << 20)
+
+typedef struct zf_targets_info {
+    size_t bytes;   /* target_mem of the states kept, at most the budget */
+    size_t full;    /* targets whose whole state was kept */
+    size_t trimmed; /* targets kept trimmed (target_trim) */
+} zf_targets_info;
+
+/*
+ * The states of a target set, within a memory budget of `budget` bytes
+ * (target_mem summed): states[j] for t[j] (n entries, NULL where there is
+ * none).  When every state fits whole, all are kept whole (one build
+ * each).  Otherwise:
+ *   engines that can trim (target_trim: lz4) first give every target, in
+ *   order, its trimmed state while those fit, then rebuild whole states in
+ *   order for as long as the budget lasts (a target built two or three
+ *   times);
+ *   engines that cannot (deflate) keep whole states in order up to the
+ *   first that does not fit; the targets from there on get none (and are
+ *   not built).
+ * A target without a state is paired by the engine's unprepared path, a
+ * trimmed one by a slower path: the same sizes either way.  While a state
+ * is built and measured, memory may exceed the budget by that one state.
+ * Returns ZF_OK, or target_new's error (the states are freed then, and
+ * states[] set to NULL).  Engines without target_new give all NULL.
+ */
+int zf_targets_prepare(const zf_engine *e, const zf_params *p, const zf_span *t, size_t n,
+                       size_t budget, void **states, zf_targets_info *info);
+
+/* Free the states of zf_targets_prepare (NULL entries are skipped). */
+void zf_targets_free(const zf_engine *e, void **states, size_t n);
 
 /* ------------------------------------------------------------------ jobs */
 

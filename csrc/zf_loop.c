@@ -230,6 +230,101 @@ int zf_job_work(zf_job *job, void *ctx) {
     }
 }
 
+void zf_targets_free(const zf_engine *e, void **states, size_t n) {
+    for (size_t j = 0; j < n; j++) {
+        if (states[j])
+            e->target_free(states[j]);
+        states[j] = NULL;
+    }
+}
+
+/* Build t[j]'s state (whole). */
+static int target_build(const zf_engine *e, const zf_params *p, const zf_span *t, void **s) {
+    *s = NULL;
+    return e->target_new(p, t->ptr, t->len, s);
+}
+
+static size_t target_mem(const zf_engine *e, const void *s) {
+    return e->target_mem ? e->target_mem(s) : 0;
+}
+
+int zf_targets_prepare(const zf_engine *e, const zf_params *p, const zf_span *t, size_t n,
+                       size_t budget, void **states, zf_targets_info *info) {
+    zf_targets_info in = {0, 0, 0};
+    void *s;
+    int rc = ZF_OK, whole = 1; /* whole: every state fits whole */
+    size_t j = 0;
+    for (size_t k = 0; k < n; k++)
+        states[k] = NULL;
+    if (!e->target_new || budget == 0) /* every state holds some bytes */
+        goto done;
+    /* 1. Whole states in order, up to the first that does not fit (for an
+     * engine that can trim, the rest is decided below). */
+    for (; j < n; j++) {
+        if ((rc = target_build(e, p, &t[j], &s)) != ZF_OK)
+            goto fail;
+        if (!s)
+            continue; /* nothing to keep for this one */
+        size_t m = target_mem(e, s);
+        if (m <= budget - in.bytes) {
+            states[j] = s;
+            in.bytes += m;
+            in.full++;
+        } else if (e->target_trim) {
+            states[j++] = s; /* trimmed below with the others */
+            whole = 0;
+            break;
+        } else {
+            e->target_free(s);
+            break;
+        }
+    }
+    if (whole || !e->target_trim)
+        goto done;
+    /* 2. The set does not fit whole: every target trimmed, in order, while
+     * they fit (the states kept above, then the others, built now). */
+    in = (zf_targets_info){0, 0, 0};
+    for (size_t k = 0; k < n; k++) {
+        if (k >= j && in.bytes < budget && (rc = target_build(e, p, &t[k], &states[k])) != ZF_OK)
+            goto fail;
+        if (!states[k])
+            continue;
+        size_t m = e->target_trim(states[k]);
+        if (m <= budget - in.bytes) {
+            in.bytes += m;
+            in.trimmed++;
+        } else {
+            e->target_free(states[k]);
+            states[k] = NULL;
+        }
+    }
+    /* 3. Whole states again, in order, while the budget lasts. */
+    for (size_t k = 0; k < n && in.bytes < budget; k++) {
+        if (!states[k])
+            continue;
+        if ((rc = target_build(e, p, &t[k], &s)) != ZF_OK)
+            goto fail;
+        size_t h = target_mem(e, states[k]), m = s ? target_mem(e, s) : 0;
+        if (!s || m < h || m - h > budget - in.bytes) {
+            if (s)
+                e->target_free(s);
+            break;
+        }
+        e->target_free(states[k]);
+        states[k] = s;
+        in.bytes += m - h;
+        in.trimmed--;
+        in.full++;
+    }
+done:
+    *info = in;
+    return ZF_OK;
+fail:
+    zf_targets_free(e, states, n);
+    *info = (zf_targets_info){0, 0, 0};
+    return rc;
+}
+
 /* Rough cost of compressing one row against columns [c0, c1), in bytes. */
 static uint64_t row_cost(const zf_span *row, const zf_span *cols, size_t c0, size_t c1) {
     /* Each text also pays a fixed setup cost (stream reset, tables). */

@@ -313,3 +313,50 @@ def test_past_the_size_limit_sizes_come_from_python_lz4(monkeypatch, corpus, lev
         assert np.array_equal(d, np.array(want, dtype=dtype))
     over = np.add.outer([len(x) for x in as_bytes], [len(y) for y in cols_b]) > lim
     assert over.sum() >= 10 and (~over).sum() >= 10
+
+
+# ------------------------------------------------- memory budget per set
+
+def test_memory_budget_caps_the_states_and_keeps_sizes_exact(corpus):
+    """Past its budget a target keeps its hashes only (trimmed) or no state;
+    pairs are the same either way."""
+    import pickle
+    cols = corpus[:30] + ["x" * 70_000, "", "abc"]
+    rows = corpus[30:45] + [corpus[0][:5] + corpus[1]]
+    rs, cs = c_sizes(rows), c_sizes(cols)
+    full = _core.Targets(cols, engine="lz4", level=0, wrapper=0)
+    assert full.memory_budget == _core.DEFAULT_MEMORY_BUDGET == 256 << 20
+    assert full.prepared == 30 and full.trimmed == 0  # not 70 KB (2 blocks), nor under 4 B
+    total = full.state_bytes
+    _, want = _core.ncd_matrix(rows, full, workers=1, row_sizes=rs, col_sizes=cs,
+                               pair_sizes=True)
+    rows_b = [r.encode() for r in rows]
+    assert want.tolist() == [[ref_size(x + y.encode()) for y in cols] for x in rows_b]
+    trimmed = 0
+    for budget in (0, 1, 5000, total // 3, total // 2, total - 1, total, 10 * total):
+        t = _core.Targets(cols, engine="lz4", level=0, wrapper=0, memory_budget=budget)
+        assert t.memory_budget == budget
+        assert t.state_bytes <= budget
+        if budget >= total:
+            assert (t.prepared, t.trimmed, t.state_bytes) == (full.prepared, 0, total)
+        else:
+            assert t.prepared < full.prepared
+        trimmed += t.trimmed
+        for workers in (1, 2):
+            _, ps = _core.ncd_matrix(rows, t, workers=workers, row_sizes=rs, col_sizes=cs,
+                                     pair_sizes=True)
+            assert np.array_equal(ps, want), (budget, workers)
+        u = pickle.loads(pickle.dumps(t))
+        assert (u.memory_budget, u.state_bytes, u.prepared) == \
+            (budget, t.state_bytes, t.prepared)
+    assert trimmed > 0
+
+
+def test_memory_budget_is_a_byte_count():
+    for bad, err in ((-1, ValueError), ("1000", TypeError), (1.5, TypeError),
+                     (True, TypeError)):
+        with pytest.raises(err, match="memory_budget|integer"):
+            _core.Targets(["abc"], engine="lz4", level=0, wrapper=0, memory_budget=bad)
+    t = _core.Targets(["abcd" * 10], engine="lz4", level=0, wrapper=0,
+                      memory_budget=np.int64(10 ** 6))
+    assert t.memory_budget == 10 ** 6 and t.prepared == 1

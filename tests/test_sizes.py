@@ -226,3 +226,37 @@ def test_size_limit_must_be_a_length(monkeypatch):
         with pytest.raises(ValueError, match="MAX_INPUT"):
             _core.sizes([b"x"], engine="deflate", level=6, wrapper=2, workers=1)
     assert set(_core.MAX_INPUT) >= set(_core.ENGINES)
+
+
+# ------------------------------------------------- memory budget per set
+
+@pytest.mark.skipif("deflate" not in _core.ENGINES, reason="no deflate engine here")
+@pytest.mark.parametrize("level", [4, 6, 9])
+def test_memory_budget_caps_the_states_and_keeps_sizes_exact(corpus, level):
+    """Targets past the budget get no state (deflate has nothing to trim) and
+    take the general path: the same pair sizes."""
+    import pickle
+    cols = corpus[:25] + ["y" * 20_000, ""]
+    rows = corpus[25:40]
+    w = _core.WRAPPERS["gzip"]
+    rs = _core.sizes(rows, engine="deflate", level=level, wrapper=w, workers=1)
+    cs = _core.sizes(cols, engine="deflate", level=level, wrapper=w, workers=1)
+    full = _core.Targets(cols, engine="deflate", level=level, wrapper=w)
+    total = full.state_bytes
+    assert full.prepared >= 25 and full.trimmed == 0 and total > 0
+    _, want = _core.ncd_matrix(rows, full, workers=1, row_sizes=rs, col_sizes=cs,
+                               pair_sizes=True)
+    assert want.tolist() == [[expected((x + y).encode(), "gzip", level) for y in cols]
+                             for x in rows]
+    for budget in (0, 1, total // 4, total - 1, total, 2 * total):
+        t = _core.Targets(cols, engine="deflate", level=level, wrapper=w,
+                          memory_budget=budget)
+        assert t.state_bytes <= budget and t.trimmed == 0
+        assert (t.prepared == full.prepared) == (budget >= total)
+        if budget <= 1:
+            assert t.prepared == 0
+        for workers in (1, 2):
+            _, ps = _core.ncd_matrix(rows, t, workers=workers, row_sizes=rs, col_sizes=cs,
+                                     pair_sizes=True)
+            assert np.array_equal(ps, want), (budget, workers)
+        assert pickle.loads(pickle.dumps(t)).memory_budget == budget

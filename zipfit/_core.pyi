@@ -11,13 +11,21 @@ MAX_INPUT: Dict[str, Optional[int]]
 
 def zlib_runtime_version() -> str: ...
 
+# A target set's memory budget when Targets() is given none: 256 MiB.
+DEFAULT_MEMORY_BUDGET: int
+
 class Targets:
     engine: str
     level: int
     wrapper: int
     texts: Tuple[Union[str, bytes], ...]
+    memory_budget: int  # bytes of precomputed state the set may hold
+    state_bytes: int    # bytes its states hold (<= memory_budget)
+    prepared: int       # targets with their whole state
+    trimmed: int        # targets with a trimmed state (lz4: hashes only)
     def __init__(self, texts: Sequence[Union[str, bytes]], *, engine: str, level: int,
-                 wrapper: int, what: str = ...) -> None: ...
+                 wrapper: int, what: str = ...,
+                 memory_budget: Optional[int] = ...) -> None: ...
     def __len__(self) -> int: ...
 
 def sizes(texts: Sequence[Union[str, bytes]], *, engine: str, level: int, wrapper: int,

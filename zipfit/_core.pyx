@@ -6,6 +6,7 @@ engine context per worker thread while holding the GIL, runs the workers
 without the GIL, and turns C error codes into Python exceptions.  Every
 algorithm lives in csrc/.
 """
+import operator
 import sys
 import threading
 
@@ -80,6 +81,16 @@ cdef extern from "zf.h" nogil:
     const zf_engine zf_engine_lz4
     const char *zf_strerror(int code)
     double zf_ncd(uint64_t cx, uint64_t cy, uint64_t cxy)
+
+    size_t ZF_TARGET_BUDGET_DEFAULT
+    ctypedef struct zf_targets_info:
+        size_t bytes
+        size_t full
+        size_t trimmed
+    int zf_targets_prepare(const zf_engine *e, const zf_params *p, const zf_span *t,
+                           size_t n, size_t budget, void **states,
+                           zf_targets_info *info)
+    void zf_targets_free(const zf_engine *e, void **states, size_t n)
     const char *zf_zlib_runtime_version()
     void zf_job_init(zf_job *job)
     int zf_job_work(zf_job *job, void *ctx)
@@ -420,12 +431,25 @@ def sizes(texts, *, str engine, int level, int wrapper, int workers,
     return out
 
 
+#: A target set's memory budget when Targets() is given none (bytes).
+DEFAULT_MEMORY_BUDGET = ZF_TARGET_BUDGET_DEFAULT
+
+
 cdef class Targets:
     """Targets laid out for the engine: spans plus per-target precomputed state.
 
     Built once and reused for every batch of sources; the states are shared
     read-only by all worker threads.  Pickles as its texts and settings, so
     it is rebuilt once where it is unpickled.
+
+    memory_budget caps the bytes of precomputed state the set holds (None:
+    DEFAULT_MEMORY_BUDGET, 256 MiB; 0: none).  Targets are prepared in
+    order while the budget lasts; a target whose state does not fit in
+    what is left keeps a trimmed one if the engine has it and it fits (lz4:
+    its hashes without its recorded parse), else none.  Targets without a
+    state are paired by the engine's unprepared path: the same sizes,
+    more slowly.  state_bytes is what the states hold; prepared and trimmed
+    count the targets with a whole or trimmed state.
     """
     cdef _Spans spans
     cdef void **states
@@ -434,48 +458,64 @@ cdef class Targets:
     cdef readonly int level
     cdef readonly int wrapper
     cdef readonly object texts
+    cdef readonly object memory_budget
+    cdef readonly size_t state_bytes
+    cdef readonly size_t prepared
+    cdef readonly size_t trimmed
 
     def __cinit__(self, texts, *, str engine, int level, int wrapper,
-                  str what="targets"):
-        cdef size_t j
+                  str what="targets", memory_budget=None):
         cdef int rc
+        cdef size_t budget
+        cdef zf_targets_info info
+        cdef zf_params params
         self.states = NULL
         self.eng = _engine(engine)
         self.engine = engine
         self.level = level
         self.wrapper = wrapper
+        if memory_budget is None:
+            memory_budget = DEFAULT_MEMORY_BUDGET
+        if isinstance(memory_budget, bool):
+            raise TypeError("memory_budget must be None or a number of bytes, not a bool")
+        memory_budget = operator.index(memory_budget)
+        if memory_budget < 0:
+            raise ValueError(f"memory_budget must be >= 0 bytes, not {memory_budget}")
+        self.memory_budget = memory_budget
+        budget = <size_t>min(memory_budget, <object>(<size_t>-1))
         self.spans = _Spans(texts, what)
         self.texts = tuple(self.spans.owners)
-        cdef zf_params params
         params.level = level
         params.wrapper = wrapper
         if self.eng.target_new != NULL and self.spans.n:
             self.states = <void **>calloc(self.spans.n, sizeof(void *))
             if self.states == NULL:
                 raise MemoryError()
-            for j in range(self.spans.n):
-                rc = self.eng.target_new(&params, self.spans.spans[j].ptr,
-                                         self.spans.spans[j].len, &self.states[j])
-                if rc != ZF_OK:
-                    _raise(rc, f"preparing target {j}")
+            with nogil:
+                rc = zf_targets_prepare(self.eng, &params, self.spans.spans, self.spans.n,
+                                        budget, self.states, &info)
+            if rc != ZF_OK:
+                _raise(rc, "preparing the targets")
+            self.state_bytes = info.bytes
+            self.prepared = info.full
+            self.trimmed = info.trimmed
 
     def __dealloc__(self):
-        cdef size_t j
         if self.states != NULL:
-            for j in range(self.spans.n):
-                if self.states[j] != NULL:
-                    self.eng.target_free(self.states[j])
+            zf_targets_free(self.eng, self.states, self.spans.n)
             free(self.states)
 
     def __len__(self):
         return self.spans.n
 
     def __reduce__(self):
-        return (_rebuild_targets, (self.texts, self.engine, self.level, self.wrapper))
+        return (_rebuild_targets, (self.texts, self.engine, self.level, self.wrapper,
+                                   self.memory_budget))
 
 
-def _rebuild_targets(texts, engine, level, wrapper):
-    return Targets(texts, engine=engine, level=level, wrapper=wrapper)
+def _rebuild_targets(texts, engine, level, wrapper, memory_budget=None):
+    return Targets(texts, engine=engine, level=level, wrapper=wrapper,
+                   memory_budget=memory_budget)
 
 
 def ncd_matrix(rows_texts, Targets targets, *, int workers, row_sizes, col_sizes,

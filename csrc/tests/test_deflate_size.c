@@ -232,14 +232,30 @@ static void *worker(void *p) {
     return NULL;
 }
 
+/* The target set is prepared within budget bytes (*info, if not NULL). */
 static int run_job(const zf_engine *e, int level, int wrapper, const zf_span *rows, size_t nrows,
-                   const zf_span *cols, size_t ncols, int nthreads, uint64_t *pair_sizes) {
+                   const zf_span *cols, size_t ncols, int nthreads, uint64_t *pair_sizes,
+                   size_t budget, zf_targets_info *info) {
     zf_params prm = {level, wrapper};
     void **states = calloc(ncols, sizeof *states);
-    if (e->target_new)
+    zf_targets_info in;
+    if (zf_targets_prepare(e, &prm, cols, ncols, budget, states, &in) != ZF_OK)
+        abort();
+    if (info) { /* check what it reports against the states it kept */
+        size_t mem = 0, kept = 0;
         for (size_t j = 0; j < ncols; j++)
-            if (e->target_new(&prm, cols[j].ptr, cols[j].len, &states[j]) != ZF_OK)
-                abort();
+            if (states[j]) {
+                mem += e->target_mem(states[j]);
+                kept++;
+            }
+        if (mem != in.bytes || kept != in.full || in.trimmed || in.bytes > budget) {
+            fprintf(stderr, "FAIL zf_targets_prepare budget %zu: bytes %zu (states hold %zu), "
+                    "%zu full + %zu trimmed, %zu kept\n", budget, in.bytes, mem, in.full,
+                    in.trimmed, kept);
+            abort();
+        }
+        *info = in;
+    }
     uint64_t *rs = calloc(nrows, sizeof *rs), *cs = calloc(ncols, sizeof *cs);
     double *ncd = malloc(nrows * ncols * sizeof *ncd);
     zf_tile tiles[256];
@@ -276,9 +292,7 @@ static int run_job(const zf_engine *e, int level, int wrapper, const zf_span *ro
         pthread_join(th[k], NULL);
         e->ctx_free(wa[k].ctx);
     }
-    if (e->target_free)
-        for (size_t j = 0; j < ncols; j++)
-            e->target_free(states[j]);
+    zf_targets_free(e, states, ncols);
     free(states);
     free(rs);
     free(cs);
@@ -585,16 +599,35 @@ int main(int argc, char **argv) {
         uint64_t *a = malloc(NR * NC * sizeof *a), *b = malloc(NR * NC * sizeof *b);
         for (int level = 1; level <= 9; level++) {
             int wrapper = level % 3;
-            if (run_job(&zf_engine_deflate, level, wrapper, rows, NR, cols, NC, 2, a) != ZF_OK ||
-                run_job(&zf_engine_zlib, level, wrapper, rows, NR, cols, NC, 1, b) != ZF_OK)
+            zf_targets_info all;
+            if (run_job(&zf_engine_zlib, level, wrapper, rows, NR, cols, NC, 1, b, SIZE_MAX,
+                        NULL) != ZF_OK)
                 abort();
-            for (int k = 0; k < NR * NC; k++) {
+            /* every target state, then target sets within budgets (levels
+             * 4-9 have states): none, and cuts that leave some out */
+            for (int cut = 0; cut < (level >= 4 ? 4 : 1); cut++) {
+                size_t budget = cut == 0 ? SIZE_MAX : cut == 1 ? 0 : cut == 2 ? all.bytes / 2
+                                                                         : all.bytes - 1;
+                zf_targets_info in;
+                if (run_job(&zf_engine_deflate, level, wrapper, rows, NR, cols, NC, 2, a, budget,
+                            cut ? &in : &all) != ZF_OK)
+                    abort();
                 n_cases++;
-                if (a[k] != b[k]) {
+                if (cut && (in.full >= all.full || (cut == 1 && in.full != 0))) {
                     n_fail++;
-                    fprintf(stderr, "MISMATCH job level %d pair %d: deflate %llu zlib %llu\n",
-                            level, k, (unsigned long long)a[k], (unsigned long long)b[k]);
+                    fprintf(stderr, "MISMATCH job level %d budget %zu: %zu of %zu states\n", level,
+                            budget, in.full, all.full);
                     goto out;
+                }
+                for (int k = 0; k < NR * NC; k++) {
+                    n_cases++;
+                    if (a[k] != b[k]) {
+                        n_fail++;
+                        fprintf(stderr,
+                                "MISMATCH job level %d budget %zu pair %d: deflate %llu zlib %llu\n",
+                                level, budget, k, (unsigned long long)a[k], (unsigned long long)b[k]);
+                        goto out;
+                    }
                 }
             }
         }

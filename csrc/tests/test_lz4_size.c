@@ -169,18 +169,35 @@ static void *worker(void *p) {
 
 /* C(rows[i] ⊕ cols[j]) for every pair (ncols > 0) or C(rows[i]) (ncols 0)
  * through a job run by nthreads workers on the lz4 engine; with max_input,
- * longer texts and pairs are left out (*done: how many were computed). */
+ * longer texts and pairs are left out (*done: how many were computed).
+ * The target set is prepared within budget bytes (*info, if not NULL). */
 static int run_job(int level, const zf_span *rows, size_t nrows, const zf_span *cols,
-                   size_t ncols, int nthreads, uint64_t *out, size_t max_input, size_t *done) {
+                   size_t ncols, int nthreads, uint64_t *out, size_t max_input, size_t *done,
+                   size_t budget, zf_targets_info *info) {
     zf_params prm = {level, 0};
     void **states = calloc(ncols + 1, sizeof *states);
     uint64_t *rs = calloc(nrows, sizeof *rs), *cs = calloc(ncols + 1, sizeof *cs);
     double *ncd = malloc((nrows * ncols + 1) * sizeof *ncd);
     if (!states || !rs || !cs || !ncd)
         abort();
-    for (size_t j = 0; j < ncols; j++)
-        if (zf_engine_lz4.target_new(&prm, cols[j].ptr, cols[j].len, &states[j]) != ZF_OK)
+    zf_targets_info in;
+    if (zf_targets_prepare(&zf_engine_lz4, &prm, cols, ncols, budget, states, &in) != ZF_OK)
+        abort();
+    if (info) { /* check what it reports against the states it kept */
+        size_t mem = 0, kept = 0;
+        for (size_t j = 0; j < ncols; j++)
+            if (states[j]) {
+                mem += zf_engine_lz4.target_mem(states[j]);
+                kept++;
+            }
+        if (mem != in.bytes || kept != in.full + in.trimmed || in.bytes > budget) {
+            fprintf(stderr, "FAIL zf_targets_prepare budget %zu: bytes %zu (states hold %zu), "
+                    "%zu full + %zu trimmed, %zu kept\n", budget, in.bytes, mem, in.full,
+                    in.trimmed, kept);
             abort();
+        }
+        *info = in;
+    }
     zf_tile tiles[256];
     size_t nt;
     if (zf_plan_tiles(rows, nrows, ncols ? cols : NULL, ncols, (unsigned)nthreads, 4096, tiles,
@@ -217,8 +234,7 @@ static int run_job(int level, const zf_span *rows, size_t nrows, const zf_span *
         pthread_join(th[k], NULL);
         zf_engine_lz4.ctx_free(wa[k].ctx);
     }
-    for (size_t j = 0; j < ncols; j++)
-        zf_engine_lz4.target_free(states[j]);
+    zf_targets_free(&zf_engine_lz4, states, ncols);
     free(states);
     free(rs);
     free(cs);
@@ -437,7 +453,7 @@ int main(int argc, char **argv) {
             abort();
         for (int rep = 0; rep < 2; rep++) {
             int level = rep ? pick_level() : 0;
-            if (run_job(level, rows, NR, cols, NC, 2, got, 0, NULL) != ZF_OK)
+            if (run_job(level, rows, NR, cols, NC, 2, got, 0, NULL, SIZE_MAX, NULL) != ZF_OK)
                 abort();
             for (int i = 0; i < NR; i++)
                 for (int j = 0; j < NC; j++) {
@@ -448,7 +464,7 @@ int main(int argc, char **argv) {
                                       cols[j].ptr, cols[j].len, want, got[i * NC + j], ZF_OK))
                         goto out;
                 }
-            if (run_job(level, rows, NR, NULL, 0, 2, got, 0, NULL) != ZF_OK)
+            if (run_job(level, rows, NR, NULL, 0, 2, got, 0, NULL, SIZE_MAX, NULL) != ZF_OK)
                 abort();
             for (int i = 0; i < NR; i++) {
                 uint64_t want = lz4_frame_len(level, rows[i].ptr, rows[i].len);
@@ -466,7 +482,8 @@ int main(int argc, char **argv) {
             size_t nc = kind ? NC : 0, n = kind ? (size_t)NR * NC : NR, done = 0, want_done = 0;
             for (size_t k = 0; k < n; k++)
                 got[k] = 12345;
-            if (run_job(0, rows, NR, kind ? cols : NULL, nc, 2, got, lim, &done) != ZF_OK)
+            if (run_job(0, rows, NR, kind ? cols : NULL, nc, 2, got, lim, &done, SIZE_MAX,
+                        NULL) != ZF_OK)
                 abort();
             for (size_t k = 0; k < n; k++) {
                 size_t i = kind ? k / NC : k, j = kind ? k % NC : 0;
@@ -493,6 +510,52 @@ int main(int argc, char **argv) {
             }
         }
         printf("job    %-7s %6ld cases ok\n", "limit", n_cases - before);
+        /* target sets within memory budgets: none, every target whole,
+         * and cuts in between (some whole, some hashes only, some none);
+         * the pairs are the same every time */
+        before = n_cases;
+        uint64_t *want = malloc(NR * NC * sizeof *want);
+        if (!want)
+            abort();
+        for (int i = 0; i < NR; i++)
+            for (int j = 0; j < NC; j++) {
+                memcpy(catbuf, rows[i].ptr, rows[i].len);
+                memcpy(catbuf + rows[i].len, cols[j].ptr, cols[j].len);
+                want[i * NC + j] = lz4_frame_len(0, catbuf, rows[i].len + cols[j].len);
+            }
+        zf_targets_info all;
+        if (run_job(0, rows, NR, cols, NC, 2, got, 0, NULL, SIZE_MAX, &all) != ZF_OK)
+            abort();
+        size_t budgets[] = {0, 1, 1000, all.bytes / 3, all.bytes / 2 + 7, all.bytes - 1,
+                            all.bytes, SIZE_MAX};
+        int saw_trim = 0;
+        for (size_t b = 0; b < sizeof budgets / sizeof budgets[0]; b++) {
+            zf_targets_info in;
+            if (run_job(0, rows, NR, cols, NC, 2, got, 0, NULL, budgets[b], &in) != ZF_OK)
+                abort();
+            saw_trim |= in.trimmed > 0;
+            n_cases++;
+            if ((budgets[b] >= all.bytes) != (in.full == all.full && in.trimmed == 0) ||
+                (budgets[b] < 1000 && in.full + in.trimmed != 0)) {
+                n_fail++;
+                fprintf(stderr, "MISMATCH budget %zu: %zu full, %zu trimmed, %zu bytes\n",
+                        budgets[b], in.full, in.trimmed, in.bytes);
+                goto out;
+            }
+            for (int k = 0; k < NR * NC; k++)
+                if (pair_mismatch("job budget", "2 thr", 0, rows[k / NC].ptr, rows[k / NC].len,
+                                  cols[k % NC].ptr, cols[k % NC].len, want[k], got[k], ZF_OK))
+                    goto out;
+        }
+        n_cases++;
+        if (!saw_trim || all.full < NC - 1) {
+            n_fail++;
+            fprintf(stderr, "MISMATCH budget: no trimmed target seen, or %zu of %d whole\n",
+                    all.full, NC);
+            goto out;
+        }
+        free(want);
+        printf("job    %-7s %6ld cases ok\n", "budget", n_cases - before);
     }
 out:
     printf("%ld cases, %ld mismatches\n", n_cases, n_fail);
