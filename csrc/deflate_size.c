@@ -1,8 +1,9 @@
 /*
  * deflate_size.c - exact deflate lengths: parse model and block costs.
  *
- * Written from the behavioural description in exact-sizes.md and checked
- * against the system zlib; no zlib source is included here.
+ * Written from the behaviour described in docs/engine.md and checked
+ * against the system zlib (csrc/tests/, fuzz/); no zlib source is
+ * included here.
  */
 #include "deflate_size.h"
 
@@ -685,9 +686,12 @@ void ds_tables_free(ds_tables *t) {
 int ds_tables_reserve_log(ds_tables *t, size_t need) {
     if (need <= t->log_cap)
         return 0;
-    size_t cap = t->log_cap ? t->log_cap : 1024;
-    while (cap < need)
+    size_t cap = t->log_cap ? t->log_cap : 1024; /* never 0: no zero-size realloc */
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2 / sizeof(ds_undo))
+            return -1;
         cap *= 2;
+    }
     ds_undo *p = realloc(t->log, cap * sizeof(ds_undo));
     if (!p)
         return -1;
@@ -1256,7 +1260,7 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
              * this step's search is the plan's (both from length 2), and
              * the step is the plan's but for the literal it emits.  (One
              * test, not a chain of branches.) */
-            int one_later = !synced & (key == plan_key(1, 2, 0)) & (mine == plan_key(0, 2, 0));
+            int one_later = (synced ^ 1) & (key == plan_key(1, 2, 0)) & (mine == plan_key(0, 2, 0));
             synced |= one_later;
             if (synced) {
                 /* In step with the plan: take its steps up to the next one
@@ -1519,7 +1523,8 @@ void ds_target_free(ds_target *T) {
     memset(T, 0, sizeof *T);
 }
 
-/* Grow the record array; 0 or -1. */
+/* Grow the record array (need grows by one at a time; *cap starts at 16
+ * or more, so c is never 0); 0 or -1. */
 static int rec_reserve(ds_target *T, size_t *cap, size_t need) {
     if (need <= *cap)
         return 0;
@@ -1581,6 +1586,14 @@ int ds_target_build(ds_target *T, const uint8_t *t, uint32_t n) {
         head[h] = i + 1;
     }
     T->rec_off[npos] = (uint32_t)nrec;
+    T->rec_cap = cap;
+    if (nrec && nrec < cap) { /* give back the unused tail (never 0 bytes) */
+        ds_rec *p = realloc(T->rec, nrec * sizeof *p);
+        if (p) {
+            T->rec = p;
+            T->rec_cap = nrec;
+        }
+    }
 done:
     free(head);
     free(prev);
@@ -1588,6 +1601,18 @@ done:
     if (rc)
         ds_target_free(T);
     return rc;
+}
+
+size_t ds_target_bytes(const ds_target *T) {
+    size_t n = T->n, npos = n >= 3 ? n - 2 : 0;
+    size_t b = (npos + 1) * (sizeof *T->hash + sizeof *T->count) +
+               (npos + 2) * sizeof *T->rec_off + T->rec_cap * sizeof *T->rec;
+    if (T->tp)
+        b += (npos + 1) * sizeof *T->tp;
+    if (T->plan.at)
+        b += (n + 1) * (sizeof *T->plan.at + sizeof *T->plan.step) +
+             (n + 2) * sizeof *T->plan.sym + ((n >> 6) * 64 + 64) * sizeof *T->plan.chk;
+    return b;
 }
 
 /* ------------------------------------------------------------ sources */
@@ -1613,7 +1638,7 @@ static int srcidx_reserve(ds_srcidx *S, uint32_t n, uint32_t bits) {
     if (!S->gram_filter && !(S->gram_filter = malloc(DS_NGRAMS * GRAM_FILTER_WORDS * 8)))
         return -1;
     if (n > S->cap) {
-        uint32_t cap = n < 1024 ? 1024 : n;
+        uint32_t cap = n < 1024 ? 1024 : n; /* never 0: no zero-size realloc */
         uint16_t *p = realloc(S->rank, cap * sizeof *p);
         if (!p)
             return -1;

@@ -3,8 +3,9 @@
  *
  * A model of zlib 1.2.13 deflate (windowBits 15, memLevel 8, default
  * strategy, levels 1-9) that follows its parse decisions and block choices
- * exactly but only counts bits.  See docs/engine.md for the design and
- * /work/shared/docs/exact-sizes.md for the behaviour being reproduced.
+ * exactly but only counts bits.  docs/engine.md describes the model (the
+ * rules of zlib's deflate_fast/deflate_slow and trees it follows) and how
+ * pairs reuse work; csrc/tests/ and fuzz/ check it against the system zlib.
  *
  * Positions are absolute offsets into one contiguous input buffer; the
  * sliding window is modelled by `base` (the absolute position of window
@@ -167,6 +168,7 @@ typedef struct ds_target {
     ds_cfg tp_cfg;     /* the level tp was resolved for */
     ds_tpos *tp;       /* NULL: not resolved, searches walk the records */
     ds_plan plan;      /* with tp; plan.at NULL: none */
+    size_t rec_cap;    /* entries allocated in rec */
 } ds_target;
 
 #define DS_TARGET_MAX 16384u /* larger targets get no precomputation */
@@ -177,6 +179,9 @@ int ds_target_build(ds_target *T, const uint8_t *t, uint32_t n);
  * (ds_plan; t is the target T was built from).  0 or -1 (no memory). */
 int ds_target_resolve(ds_target *T, const ds_cfg *c, const uint8_t *t);
 void ds_target_free(ds_target *T);
+/* Bytes of the arrays T holds (its records, resolution and plan; not the
+ * ds_target itself, nor the allocator's overhead). */
+size_t ds_target_bytes(const ds_target *T);
 
 /*
  * Per-source index for the fast path: the source's "deep" positions

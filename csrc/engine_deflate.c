@@ -191,6 +191,12 @@ static void dtarget_free(void *state) {
     }
 }
 
+/* About 48 bytes per target byte at levels 6-9: records, resolution, plan
+ * (docs/engine.md, "Memory budget per target set"). */
+static size_t dtarget_mem(const void *state) {
+    return state ? sizeof(ds_target) + ds_target_bytes(state) : 0;
+}
+
 static int dtarget_new(const zf_params *p, const uint8_t *t, size_t n, void **state) {
     *state = NULL;
     if (p->level < 4 || p->level > 9 || n > DS_TARGET_MAX)
@@ -280,5 +286,17 @@ static int dpairs(void *v, const void *const *tstates, const zf_span *ts, size_t
 }
 
 const zf_engine zf_engine_deflate = {
-    "deflate", dctx_new, dctx_free, dtarget_new, dtarget_free, dsize, drow_begin, dpair, dpairs,
+    .name = "deflate",
+    .max_input = DS_MAX_INPUT,
+    .ctx_new = dctx_new,
+    .ctx_free = dctx_free,
+    .target_new = dtarget_new,
+    .target_free = dtarget_free,
+    .target_mem = dtarget_mem,
+    .target_trim = NULL, /* no part of a state is optional */
+    .size = dsize,
+    .row_begin = drow_begin,
+    .pair = dpair,
+    .pairs = dpairs,
+    .target_bytes = NULL, /* no column blocks (zf.h, target_bytes) */
 };

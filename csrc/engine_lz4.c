@@ -19,7 +19,11 @@
 #include "zf.h"
 
 static int rc_of(int r) {
-    return r == 0 ? ZF_OK : r == -1 ? ZF_ENOMEM : r == -2 ? ZF_ETOOBIG : ZF_EINVAL;
+    return r == 0    ? ZF_OK
+           : r == -1 ? ZF_ENOMEM
+           : r == -2 ? ZF_ETOOBIG
+           : r == -4 ? ZF_EINTERNAL
+                     : ZF_EINVAL;
 }
 
 static int lctx_new(const zf_params *p, void **out) {
@@ -56,29 +60,30 @@ static int lrow(void *ctx, const uint8_t *src, size_t n) {
 /* Per target: the hash of each of its positions and its own parse (neither
  * depends on the source in single-block mode). */
 
-/* Traces take ~20 bytes per target byte.  Beyond this many bytes in all
- * (per process), targets keep only their hashes: still exact, ~15% slower. */
-#define TRACE_BUDGET ((size_t)256 << 20)
-static size_t trace_bytes_in_use; /* atomic */
-
 static int ltarget_new(const zf_params *p, const uint8_t *t, size_t n, void **state) {
     lzs_target *tg;
-    if (lzs_target_new(t, n, p->level, &tg) != 0)
-        return ZF_ENOMEM;
-    size_t b = lzs_trace_bytes(tg);
-    if (b && __atomic_add_fetch(&trace_bytes_in_use, b, __ATOMIC_RELAXED) > TRACE_BUDGET) {
-        __atomic_sub_fetch(&trace_bytes_in_use, b, __ATOMIC_RELAXED);
-        lzs_drop_trace(tg);
-    }
+    int rc = lzs_target_new(t, n, p->level, &tg);
+    if (rc != 0)
+        return rc_of(rc);
     *state = tg;
     return ZF_OK;
 }
 
 static void ltarget_free(void *state) {
-    size_t b = lzs_trace_bytes(state);
-    if (b)
-        __atomic_sub_fetch(&trace_bytes_in_use, b, __ATOMIC_RELAXED);
     lzs_target_free(state);
+}
+
+/* A state takes 2 bytes per target byte for the hashes and ~15 for the
+ * trace; past a target set's budget (zf_targets_prepare) a target may keep
+ * only its hashes: its pairs parse it instead of replaying it (the same
+ * sizes, slower). */
+static size_t ltarget_mem(const void *state) {
+    return lzs_target_mem(state);
+}
+
+static size_t ltarget_trim(void *state) {
+    lzs_drop_trace(state);
+    return lzs_target_mem(state);
 }
 
 static int lpair(void *ctx, const void *tstate, const uint8_t *t, size_t n, uint64_t *out) {
@@ -93,6 +98,17 @@ static size_t ltarget_bytes(const void *state) {
 }
 
 const zf_engine zf_engine_lz4 = {
-    "lz4", lctx_new, lctx_free, ltarget_new, ltarget_free, lsize, lrow, lpair, NULL,
-    ltarget_bytes,
+    .name = "lz4",
+    .max_input = LZS_MAX_INPUT,
+    .ctx_new = lctx_new,
+    .ctx_free = lctx_free,
+    .target_new = ltarget_new,
+    .target_free = ltarget_free,
+    .target_mem = ltarget_mem,
+    .target_trim = ltarget_trim,
+    .size = lsize,
+    .row_begin = lrow,
+    .pair = lpair,
+    .pairs = NULL,
+    .target_bytes = ltarget_bytes,
 };

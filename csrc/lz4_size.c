@@ -3,8 +3,9 @@
  *
  * See lz4_size.h for what is reproduced.  The block parse below follows
  * LZ4 1.9.x's fast compressor step by step (its decisions, table updates
- * and output accounting), written from the description in
- * docs/exact-sizes.md, part B, and checked against python-lz4.
+ * and output accounting), as described in docs/lz4-engine.md and
+ * lz4_size.h, and is checked against liblz4 (csrc/tests/test_lz4_size.c,
+ * fuzz/fuzz_lz4_size.c) and python-lz4 (tests/test_lz4.py).
  *
  * One routine, run(), parses a block.  It is specialised at compile time by
  *   u16     single-block mode: 8192 x u16 table, 4-byte hash, no distance
@@ -165,6 +166,8 @@ probe:
         }
         uint32_t h = fh, cur = fwd;
         if (rec) {
+            if (rec->nev >= rec->cap)
+                goto rec_full;
             ev = &rec->ev[rec->nev];
             *ev = (lzs_event){rd32(b + cur), (uint16_t)h, (uint16_t)cur, LZS_DUMMY, 0, 0};
             rec->st[rec->nev] = (lzs_state){out, step, nb, (uint16_t)anchor, LZS_SEARCH};
@@ -294,6 +297,8 @@ after:
         goto probe;
     }
     if (rec) {
+        if (rec->nev >= rec->cap || ip >= rec->m)
+            goto rec_full;
         rec->ck[ip] = (int32_t)rec->nev;
         rec->st[rec->nev] = (lzs_state){out, 0, 0, (uint16_t)ip, LZS_AFTER};
         ev = &rec->ev[rec->nev++];
@@ -326,11 +331,20 @@ last: {
     }
     *res = out + 1 + ext(R) + R;
     if (rec) {
+        if (rec->nev >= rec->cap)
+            goto rec_full;
         rec->st[rec->nev] = (lzs_state){*res, 0, 0, 0, 0};
         rec->ev[rec->nev++] = (lzs_event){0, 0, 0, LZS_DUMMY, 0, 3};
     }
 }
 done:
+    return RUN_DONE;
+
+rec_full:
+    /* Recording only (rec is NULL in every other specialisation, so this
+     * and the checks that jump here compile away there). */
+    rec->full = 1;
+    *res = 0;
     return RUN_DONE;
 
 pause:
@@ -500,7 +514,7 @@ static int buf_reserve(lzs_sizer *s, size_t need) {
     need += 16; /* slack for word reads */
     if (need <= s->buf_cap)
         return 0;
-    size_t c = s->buf_cap ? s->buf_cap : 4096;
+    size_t c = s->buf_cap ? s->buf_cap : 4096; /* never 0: no zero-size realloc */
     while (c < need) {
         if (c > SIZE_MAX / 2)
             return -1;
@@ -575,6 +589,12 @@ size_t lzs_trace_bytes(const lzs_target *t) {
            (t->tr.m) * sizeof *t->tr.ck;
 }
 
+size_t lzs_target_mem(const lzs_target *t) {
+    if (!t)
+        return 0;
+    return sizeof *t + (size_t)(t->m - 3) * sizeof *t->hash + lzs_trace_bytes(t);
+}
+
 void lzs_drop_trace(lzs_target *t) {
     free(t->tr.ev);
     free(t->tr.st);
@@ -589,6 +609,7 @@ int lzs_target_new(const uint8_t *y, size_t m, int level, lzs_target **out) {
     lzs_target *t = calloc(1, sizeof *t);
     if (!t)
         return -1;
+    t->m = (uint32_t)m;
     t->hash = malloc((m - 3) * sizeof *t->hash);
     if (!t->hash) {
         lzs_target_free(t);
@@ -597,8 +618,11 @@ int lzs_target_new(const uint8_t *y, size_t m, int level, lzs_target **out) {
     for (size_t i = 0; i + 4 <= m; i++)
         t->hash[i] = (uint16_t)hash_at(y + i, 1);
     if (m >= MINLEN) {
-        /* y's own parse: at most one event per probed position, one per
-         * match and the end */
+        /* y's own parse: at most one event per probed position (probes
+         * move forward, at most m), one per match (each covers at least 4
+         * bytes: at most m / 4) and the end.  run() checks every write
+         * against cap and m, and stops recording (tr.full) rather than
+         * write past them. */
         size_t cap = m + m / 4 + 8;
         uint16_t *tab = calloc(T16_ENTRIES + 8, sizeof *tab);
         t->tr.ev = malloc(cap * sizeof *t->tr.ev);
@@ -612,15 +636,22 @@ int lzs_target_new(const uint8_t *y, size_t m, int level, lzs_target **out) {
         for (size_t i = 0; i < m; i++)
             t->tr.ck[i] = -1;
         t->tr.m = (uint32_t)m;
+        t->tr.cap = (uint32_t)cap;
         single_record(y, t->hash, (uint32_t)m, tab, (uint32_t)lzs_acceleration(level) << 6,
                       &t->tr);
         free(tab);
+        if (t->tr.full || t->tr.nev == 0) { /* the bound above broke */
+            lzs_target_free(t);
+            return -4;
+        }
+        /* give back the unused tail (nev >= 1: never a zero-size realloc) */
         lzs_event *ev = realloc(t->tr.ev, t->tr.nev * sizeof *ev);
         if (ev)
             t->tr.ev = ev;
         lzs_state *st = realloc(t->tr.st, t->tr.nev * sizeof *st);
         if (st)
             t->tr.st = st;
+        t->tr.cap = t->tr.nev;
     }
     *out = t;
     return 0;

@@ -80,14 +80,17 @@ typedef struct lzs_trace {
     lzs_event *ev;
     lzs_state *st;
     uint32_t nev;
-    int32_t *ck; /* ck[a]: the event at which y alone is after a match ending at a, or -1 */
-    uint32_t m;  /* entries of ck */
+    uint32_t cap; /* entries allocated in ev and st (while recording) */
+    int32_t *ck;  /* ck[a]: the event at which y alone is after a match ending at a, or -1 */
+    uint32_t m;   /* entries of ck */
+    int full;     /* recording stopped: an event or ck index went past its array */
 } lzs_trace;
 
 /* What lzs_pair can reuse of a target: its hashes and its own parse. */
 typedef struct lzs_target {
     uint16_t *hash; /* hash4 of each position (m - 3 entries) */
     lzs_trace tr;   /* ev == NULL: no trace */
+    uint32_t m;     /* the target's length */
 } lzs_target;
 
 typedef struct lzs_sizer {
@@ -132,7 +135,8 @@ int lzs_row_begin(lzs_sizer *s, const uint8_t *x, size_t n);
 /*
  * Precompute what pairs can reuse of target y at this level: its hashes and
  * its own parse.  *out is NULL when there is nothing to reuse (m < 4 or
- * m > 64 KB).  Returns 0 or -1 (no memory).
+ * m > 64 KB).  Returns 0, -1 (no memory) or -4 (the recorded parse did not
+ * fit the arrays sized for it: a broken bound, never expected).
  */
 int lzs_target_new(const uint8_t *y, size_t m, int level, lzs_target **out);
 void lzs_target_free(lzs_target *t);
@@ -141,6 +145,8 @@ void lzs_target_free(lzs_target *t);
  * exact, only slower). */
 size_t lzs_trace_bytes(const lzs_target *t);
 void lzs_drop_trace(lzs_target *t);
+/* Bytes held by t in all: the struct, its hashes and its trace. */
+size_t lzs_target_mem(const lzs_target *t);
 
 /* Frame length of x ⊕ y for the row's x; tg from lzs_target_new(y, m) or
  * NULL.  Same return codes, -3 without a row. */

@@ -26,7 +26,8 @@ enum {
     ZF_ECODEC = -2,  /* the compressor library reported an error */
     ZF_ECANCEL = -3, /* the job was cancelled (Ctrl-C) */
     ZF_EINVAL = -4,  /* bad parameters (level out of range, ...) */
-    ZF_ETOOBIG = -5  /* an input is larger than the compressor accepts */
+    ZF_ETOOBIG = -5, /* an input is larger than the compressor accepts */
+    ZF_EINTERNAL = -6 /* a bound the engine relies on did not hold (a bug) */
 };
 
 const char *zf_strerror(int code);
@@ -60,6 +61,14 @@ typedef struct zf_span {
  *               large state up front.
  *   target_new  optional (may be NULL): precompute what does not depend on
  *               the source, once per target, shared read-only by all threads.
+ *               *state may be left NULL (nothing worth keeping); pair()
+ *               takes NULL for any target, with the same results.
+ *   target_mem  with target_new: bytes of memory a state holds (its arrays;
+ *               not the allocator's overhead), at least 1.  Budgets count
+ *               these.
+ *   target_trim optional (may be NULL): drop the parts of a state that pairs
+ *               can do without (slower, same results); returns target_mem
+ *               of what is left.
  *   size        C(x) for one text.
  *   row_begin   start a source row: later pair() calls compress src ⊕ t.
  *   pair        C(src ⊕ t) for the row's source and one target.
@@ -67,6 +76,9 @@ typedef struct zf_span {
  *               at once, out[k] for ts[k]; same results, possibly faster.
  *               On an error the loop redoes the batch with pair() to find
  *               which target failed.
+ *   max_input   the longest text or pair (source + target), in bytes, that
+ *               size and pair take; longer ones return ZF_ETOOBIG.  0: no
+ *               limit.  (Jobs can leave longer items out: zf_job.max_input.)
  *   target_bytes optional (may be NULL): bytes of a target's state that a
  *               pair reads.  When set, a tile's columns are taken in blocks
  *               of at most ZF_COL_BLOCK_BYTES of it, each block against
@@ -77,10 +89,13 @@ typedef struct zf_span {
  */
 typedef struct zf_engine {
     const char *name;
+    size_t max_input;
     int (*ctx_new)(const zf_params *p, void **ctx);
     void (*ctx_free)(void *ctx);
     int (*target_new)(const zf_params *p, const uint8_t *t, size_t n, void **state);
     void (*target_free)(void *state);
+    size_t (*target_mem)(const void *state);
+    size_t (*target_trim)(void *state);
     int (*size)(void *ctx, const uint8_t *x, size_t n, uint64_t *out);
     int (*row_begin)(void *ctx, const uint8_t *src, size_t n);
     int (*pair)(void *ctx, const void *tstate, const uint8_t *t, size_t n, uint64_t *out);
@@ -103,6 +118,41 @@ extern const zf_engine zf_engine_lz4;     /* size-only LZ4 fast mode, levels < 3
 
 /* The version string of the zlib linked at run time (zlibVersion()). */
 const char *zf_zlib_runtime_version(void);
+
+/* ------------------------------------------------------- target sets */
+
+/* The memory budget of a target set when the caller names none. */
+#define ZF_TARGET_BUDGET_DEFAULT ((size_t)256 << 20)
+
+typedef struct zf_targets_info {
+    size_t bytes;   /* target_mem of the states kept, at most the budget */
+    size_t full;    /* targets whose whole state was kept */
+    size_t trimmed; /* targets kept trimmed (target_trim) */
+} zf_targets_info;
+
+/*
+ * The states of a target set, within a memory budget of `budget` bytes
+ * (target_mem summed): states[j] for t[j] (n entries, NULL where there is
+ * none).  When every state fits whole, all are kept whole (one build
+ * each).  Otherwise:
+ *   engines that can trim (target_trim: lz4) first give every target, in
+ *   order, its trimmed state while those fit, then rebuild whole states in
+ *   order for as long as the budget lasts (a target built two or three
+ *   times);
+ *   engines that cannot (deflate) keep whole states in order up to the
+ *   first that does not fit; the targets from there on get none (and are
+ *   not built).
+ * A target without a state is paired by the engine's unprepared path, a
+ * trimmed one by a slower path: the same sizes either way.  While a state
+ * is built and measured, memory may exceed the budget by that one state.
+ * Returns ZF_OK, or target_new's error (the states are freed then, and
+ * states[] set to NULL).  Engines without target_new give all NULL.
+ */
+int zf_targets_prepare(const zf_engine *e, const zf_params *p, const zf_span *t, size_t n,
+                       size_t budget, void **states, zf_targets_info *info);
+
+/* Free the states of zf_targets_prepare (NULL entries are skipped). */
+void zf_targets_free(const zf_engine *e, void **states, size_t n);
 
 /* ------------------------------------------------------------------ jobs */
 
@@ -134,18 +184,39 @@ typedef struct zf_job {
 
     const zf_tile *tiles;
     size_t ntiles;
+    /* 0, or the longest text (ZF_JOB_SIZES) or pair (ZF_JOB_NCD: source +
+     * target) to compute: longer ones are left out, their outputs left
+     * untouched and not counted in done_pairs, for the caller to compute
+     * another way (the caller sets it to the engine's max_input, or less). */
+    size_t max_input;
 
-    /* Shared between workers; set by zf_job_init. */
-    volatile size_t next_tile;
-    volatile int cancel;     /* set to 1 from outside to stop all workers */
-    volatile int error;      /* first error code, 0 if none */
-    volatile size_t err_row; /* where the first error happened */
-    volatile size_t err_col;
-    volatile size_t done_pairs; /* progress: pairs (or texts) finished */
+    /* Shared between the workers and the thread that waits for them: C11
+     * atomics, read and written only through zf_job_init, zf_job_work and
+     * the accessors below (never directly, never from Cython). */
+    _Atomic size_t next_tile;
+    _Atomic int cancel;     /* nonzero: stop all workers (zf_job_cancel) */
+    _Atomic int error;      /* first error code, 0 if none */
+    _Atomic size_t err_row; /* where the first error happened */
+    _Atomic size_t err_col;
+    _Atomic size_t done_pairs; /* progress: pairs (or texts) finished */
 } zf_job;
 
-/* Reset the shared counters before the workers start. */
+/* Reset the shared fields before the workers start. */
 void zf_job_init(zf_job *job);
+
+/* Ask every worker to stop; safe from any thread while they run.  Each
+ * stops within one text or pair and returns ZF_ECANCEL. */
+void zf_job_cancel(zf_job *job);
+
+/* Pairs (or, for ZF_JOB_SIZES, texts) finished so far; safe from any
+ * thread while the workers run (a lower bound then, exact once they have
+ * all returned). */
+size_t zf_job_done_pairs(const zf_job *job);
+
+/* The job's first error (ZF_OK if none) and, if row/col are not NULL,
+ * where it happened.  Read it after every worker has returned: while they
+ * run, the code may be set before its place. */
+int zf_job_error(const zf_job *job, size_t *row, size_t *col);
 
 /*
  * Run tiles until none are left, the job is cancelled or another worker
@@ -156,14 +227,17 @@ int zf_job_work(zf_job *job, void *ctx);
 
 /*
  * Split the work into at most max_tiles tiles of roughly equal cost in
- * bytes to compress, in row-major order.  For ZF_JOB_SIZES pass ncols = 0.
- * A row whose cost alone exceeds the target is split by columns.
+ * bytes to compress, in row-major order.  For ZF_JOB_SIZES pass cols =
+ * NULL.  A row whose cost alone exceeds the target is split by columns.
  * tile_cost is the cost each tile should reach (0 picks one from total and
- * nthreads).  Returns the number of tiles written (0 if there is no work).
+ * nthreads); it is raised until the tiles fit.  On ZF_OK *ntiles is the
+ * number of tiles written, 0 only when there is no work (no rows, or no
+ * columns for an NCD job).  ZF_ENOMEM: the work does not fit in max_tiles
+ * tiles (max_tiles is 0); *ntiles is 0 then and nothing may be run.
  */
-size_t zf_plan_tiles(const zf_span *rows, size_t nrows, const zf_span *cols,
-                     size_t ncols, unsigned nthreads, uint64_t tile_cost,
-                     zf_tile *out, size_t max_tiles);
+int zf_plan_tiles(const zf_span *rows, size_t nrows, const zf_span *cols, size_t ncols,
+                  unsigned nthreads, uint64_t tile_cost, zf_tile *out, size_t max_tiles,
+                  size_t *ntiles);
 
 /* NCD from three sizes, as the reference computes it in Python. */
 static inline double zf_ncd(uint64_t cx, uint64_t cy, uint64_t cxy) {

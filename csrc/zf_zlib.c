@@ -146,7 +146,17 @@ static int zlib_pair(void *vctx, const void *tstate, const uint8_t *t, size_t n,
 }
 
 const zf_engine zf_engine_zlib = {
-    "zlib", zlib_ctx_new, zlib_ctx_free, NULL, NULL, zlib_size, zlib_row_begin, zlib_pair, NULL,
+    .name = "zlib",
+    .max_input = 0, /* any size: fed to deflate() in chunks of UINT_MAX */
+    .ctx_new = zlib_ctx_new,
+    .ctx_free = zlib_ctx_free,
+    .target_new = NULL, /* nothing to precompute: each pair runs zlib */
+    .target_free = NULL,
+    .size = zlib_size,
+    .row_begin = zlib_row_begin,
+    .pair = zlib_pair,
+    .pairs = NULL,
+    .target_bytes = NULL,
 };
 
 const char *zf_zlib_runtime_version(void) { return zlibVersion(); }

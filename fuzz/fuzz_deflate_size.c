@@ -1,11 +1,19 @@
 /*
  * fuzz_deflate_size.c - libFuzzer target: zf_engine_deflate vs system zlib.
  *
- * Input layout: byte 0 picks the level (1-9), byte 1 the wrapper and
- * whether target states are used, bytes 2-3 the split point; the rest is
- * split into source and target.  Checks size(source), size(target) and
- * row_begin(source) + pair(target) against deflate() of the concatenation.
- * A second target (the rest reversed) exercises reuse of the same row.
+ * Input layout: byte 0 picks the level (1-9, low 4 bits) and a length
+ * jitter (high 4 bits), byte 1 the wrapper (bits 0-1), whether target
+ * states are used (bit 2) and the long mode (below), bytes 2-3 the split
+ * point; the rest is split into source and target.  Checks size(source),
+ * size(target) and row_begin(source) + pair(target) against deflate() of
+ * the concatenation.  A second target (the rest reversed) exercises reuse
+ * of the same row.
+ *
+ * Long mode (bits 6-7 of byte 1 both set: a quarter of the inputs): the
+ * source, the target or both (bits 3-4) are stretched (fuzz_stretch.h) to
+ * 33-70 KB and 35-95 KB, with pseudo-random stretches if bit 5 is set, so
+ * the parse slides the window and spans several blocks, stored ones
+ * among them.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +22,7 @@
 #include <zlib.h>
 
 #include "../csrc/zf.h"
+#include "fuzz_stretch.h"
 
 extern const zf_engine zf_engine_deflate;
 
@@ -53,20 +62,38 @@ static void check(const char *what, uint64_t got, uint64_t want, int level, size
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 4)
         return 0;
-    int level = 1 + data[0] % 9;
-    int wrapper = data[1] % 3;
+    int level = 1 + (data[0] & 15) % 9;
+    size_t jitter = data[0] >> 4;
+    int wrapper = (data[1] & 3) % 3;
     int use_states = (data[1] >> 2) & 1;
+    int long_mode = (data[1] >> 6) == 3, sides = (data[1] >> 3) & 3, noise = (data[1] >> 5) & 1;
     size_t rest = size - 4;
     size_t split = ((size_t)data[2] << 8 | data[3]);
     split = rest ? split % (rest + 1) : 0;
     const uint8_t *src = data + 4, *tgt = data + 4 + split;
     size_t ns = split, nt = rest - split;
+    uint8_t *long_src = NULL, *long_tgt = NULL;
+    if (long_mode) {
+        size_t ls = 33000 + jitter * 2491, lt = 35000 + (jitter ^ 9) * 4003;
+        if (sides != 1 && ns < ls) {
+            if (!(long_src = stretch(src, ns, ls, noise, (uint32_t)size)))
+                abort();
+            src = long_src;
+            ns = ls;
+        }
+        if (sides != 0 && nt < lt) {
+            if (!(long_tgt = stretch(tgt, nt, lt, noise, (uint32_t)size * 3 + 1)))
+                abort();
+            tgt = long_tgt;
+            nt = lt;
+        }
+    }
 
     zf_params p = {level, wrapper};
     void *ctx;
     if (zf_engine_deflate.ctx_new(&p, &ctx) != ZF_OK)
         abort();
-    uint8_t *cat = malloc(rest + 1);
+    uint8_t *cat = malloc(ns + nt + 1);
     uint8_t *rev = malloc(nt + 1);
     for (size_t i = 0; i < nt; i++)
         rev[i] = tgt[nt - 1 - i];
@@ -114,5 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     zf_engine_deflate.ctx_free(ctx);
     free(cat);
     free(rev);
+    free(long_src);
+    free(long_tgt);
     return 0;
 }

@@ -280,3 +280,83 @@ def test_acceleration_is_capped_like_lz4():
     assert c_sizes([x], -65536) == [ref_size(x, -65536)]
     with pytest.raises(ValueError, match="-65536..16"):
         zipfit.compressed_size(x, compressor="lz4", level=-65537)
+
+
+# ------------------------------------------- past the engine's size limit
+# The engine takes texts and pairs up to 1 GiB (LZ4 renormalises its
+# indexes past 2 GB); longer ones go through the lz4 package.  MAX_INPUT is
+# lowered here so that the path is reached with kilobytes.
+
+@pytest.mark.parametrize("level", [0, -3])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_past_the_size_limit_sizes_come_from_python_lz4(monkeypatch, corpus, level, workers):
+    text = "\n\n".join(corpus)
+    lim = 70_000  # over one block, so both frame modes meet the limit
+    rows = [text[:1000], text[1000:71000].encode(), "", text[:69_999], text[5:70_001],
+            text[7:90_000].encode(), "é" * 40_000]
+    cols = [text[20:1000], b"", text[30:31], text[50:2001].encode(), text[90:68_100]]
+    t = _core.Targets(cols, engine="lz4", level=level, wrapper=0)
+    rs = c_sizes(rows, level)
+    cs = c_sizes(cols, level)
+    _, full = _core.ncd_matrix(rows, t, workers=workers, row_sizes=rs, col_sizes=cs,
+                               pair_sizes=True)
+    monkeypatch.setitem(_core.MAX_INPUT, "lz4", lim)
+    as_bytes = [x.encode() if isinstance(x, str) else x for x in rows]
+    cols_b = [y.encode() if isinstance(y, str) else y for y in cols]
+    assert c_sizes(rows, level, workers) == [ref_size(x, level) for x in as_bytes] == rs
+    for dtype in (np.float64, np.float32):
+        d, ps = _core.ncd_matrix(rows, t, workers=workers, row_sizes=rs, col_sizes=cs,
+                                 pair_sizes=True, dtype=dtype)
+        assert np.array_equal(ps, full)
+        assert ps.tolist() == [[ref_size(x + y, level) for y in cols_b] for x in as_bytes]
+        want = [[ref_ncd(x, y, level) for y in cols_b] for x in as_bytes]
+        assert np.array_equal(d, np.array(want, dtype=dtype))
+    over = np.add.outer([len(x) for x in as_bytes], [len(y) for y in cols_b]) > lim
+    assert over.sum() >= 10 and (~over).sum() >= 10
+
+
+# ------------------------------------------------- memory budget per set
+
+def test_memory_budget_caps_the_states_and_keeps_sizes_exact(corpus):
+    """Past its budget a target keeps its hashes only (trimmed) or no state;
+    pairs are the same either way."""
+    import pickle
+    cols = corpus[:30] + ["x" * 70_000, "", "abc"]
+    rows = corpus[30:45] + [corpus[0][:5] + corpus[1]]
+    rs, cs = c_sizes(rows), c_sizes(cols)
+    full = _core.Targets(cols, engine="lz4", level=0, wrapper=0)
+    assert full.memory_budget == _core.DEFAULT_MEMORY_BUDGET == 256 << 20
+    assert full.prepared == 30 and full.trimmed == 0  # not 70 KB (2 blocks), nor under 4 B
+    total = full.state_bytes
+    _, want = _core.ncd_matrix(rows, full, workers=1, row_sizes=rs, col_sizes=cs,
+                               pair_sizes=True)
+    rows_b = [r.encode() for r in rows]
+    assert want.tolist() == [[ref_size(x + y.encode()) for y in cols] for x in rows_b]
+    trimmed = 0
+    for budget in (0, 1, 5000, total // 3, total // 2, total - 1, total, 10 * total):
+        t = _core.Targets(cols, engine="lz4", level=0, wrapper=0, memory_budget=budget)
+        assert t.memory_budget == budget
+        assert t.state_bytes <= budget
+        if budget >= total:
+            assert (t.prepared, t.trimmed, t.state_bytes) == (full.prepared, 0, total)
+        else:
+            assert t.prepared < full.prepared
+        trimmed += t.trimmed
+        for workers in (1, 2):
+            _, ps = _core.ncd_matrix(rows, t, workers=workers, row_sizes=rs, col_sizes=cs,
+                                     pair_sizes=True)
+            assert np.array_equal(ps, want), (budget, workers)
+        u = pickle.loads(pickle.dumps(t))
+        assert (u.memory_budget, u.state_bytes, u.prepared) == \
+            (budget, t.state_bytes, t.prepared)
+    assert trimmed > 0
+
+
+def test_memory_budget_is_a_byte_count():
+    for bad, err in ((-1, ValueError), ("1000", TypeError), (1.5, TypeError),
+                     (True, TypeError)):
+        with pytest.raises(err, match="memory_budget|integer"):
+            _core.Targets(["abc"], engine="lz4", level=0, wrapper=0, memory_budget=bad)
+    t = _core.Targets(["abcd" * 10], engine="lz4", level=0, wrapper=0,
+                      memory_budget=np.int64(10 ** 6))
+    assert t.memory_budget == 10 ** 6 and t.prepared == 1

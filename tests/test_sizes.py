@@ -165,3 +165,98 @@ def test_ncd_matches_definition():
     cyx = expected((y + x).encode(), "gzip", 9)
     assert cxy != cyx
     assert zipfit.ncd(y, x) == (cyx - min(cx, cy)) / max(cx, cy)
+
+
+# ------------------------------------------- past an engine's size limit
+# The engines take texts and pairs up to a limit (deflate 2 GiB: more would
+# overflow its 32-bit positions); longer ones go through the system zlib.
+# MAX_INPUT is lowered here so that the path is reached with kilobytes.
+
+def _limit_case(corpus):
+    """Texts and pairs on both sides of a 3000-byte limit: str and bytes,
+    empty, exactly at it, one byte over, and over alone."""
+    text = "\n\n".join(corpus)
+    rows = [text[:1000], text[1000:3000].encode(), "", text[:2999], text[5:3001],
+            text[7:4000].encode(), "é" * 1600, text[3:1200]]
+    cols = [text[20:1000], b"", text[30:31], text[50:2001].encode(), text[90:3100],
+            "ü" * 30]
+    return rows, cols
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("compressor", DEFLATE_FAMILY)
+@pytest.mark.parametrize("level", [0, 1, 4, 6, 9])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_past_the_size_limit_sizes_come_from_zlib(monkeypatch, corpus, engine, compressor,
+                                                  level, workers):
+    rows, cols = _limit_case(corpus)
+    wrapper = _core.WRAPPERS[compressor]
+    as_bytes = [t.encode() if isinstance(t, str) else t for t in rows]
+    # reference: the real compressor, and the engine with its own limit
+    want = [expected(t, compressor, level) for t in as_bytes]
+    targets = _core.Targets(cols, engine=engine, level=level, wrapper=wrapper)
+    rs = _core.sizes(rows, engine=engine, level=level, wrapper=wrapper, workers=workers)
+    cs = _core.sizes(cols, engine=engine, level=level, wrapper=wrapper, workers=workers)
+    full, full_ps = _core.ncd_matrix(rows, targets, workers=workers, row_sizes=rs,
+                                     col_sizes=cs, pair_sizes=True)
+    monkeypatch.setitem(_core.MAX_INPUT, engine, 3000)
+    seen = []
+    got = _core.sizes(rows, engine=engine, level=level, wrapper=wrapper, workers=workers,
+                      progress=seen.append)
+    assert got.tolist() == want == rs.tolist()
+    assert seen[-1] == len(rows)
+    for dtype in (np.float64, np.float32):
+        seen = []
+        d, ps = _core.ncd_matrix(rows, targets, workers=workers, row_sizes=rs,
+                                 col_sizes=cs, pair_sizes=True, dtype=dtype,
+                                 progress=seen.append)
+        assert np.array_equal(ps, full_ps)
+        assert np.array_equal(d, full.astype(dtype))
+        assert seen[-1] == len(rows) * len(cols)
+    cols_b = [t.encode() if isinstance(t, str) else t for t in cols]
+    assert ps.tolist() == [[expected(x + y, compressor, level) for y in cols_b]
+                           for x in as_bytes]
+    assert (np.add.outer([len(x) for x in as_bytes], [len(y) for y in cols_b]) > 3000).sum() >= 8
+
+
+@pytest.mark.skipif("deflate" not in _core.ENGINES, reason="no deflate engine here")
+def test_size_limit_must_be_a_length(monkeypatch):
+    for bad in (0, -5):
+        monkeypatch.setitem(_core.MAX_INPUT, "deflate", bad)
+        with pytest.raises(ValueError, match="MAX_INPUT"):
+            _core.sizes([b"x"], engine="deflate", level=6, wrapper=2, workers=1)
+    assert set(_core.MAX_INPUT) >= set(_core.ENGINES)
+
+
+# ------------------------------------------------- memory budget per set
+
+@pytest.mark.skipif("deflate" not in _core.ENGINES, reason="no deflate engine here")
+@pytest.mark.parametrize("level", [4, 6, 9])
+def test_memory_budget_caps_the_states_and_keeps_sizes_exact(corpus, level):
+    """Targets past the budget get no state (deflate has nothing to trim) and
+    take the general path: the same pair sizes."""
+    import pickle
+    cols = corpus[:25] + ["y" * 20_000, ""]
+    rows = corpus[25:40]
+    w = _core.WRAPPERS["gzip"]
+    rs = _core.sizes(rows, engine="deflate", level=level, wrapper=w, workers=1)
+    cs = _core.sizes(cols, engine="deflate", level=level, wrapper=w, workers=1)
+    full = _core.Targets(cols, engine="deflate", level=level, wrapper=w)
+    total = full.state_bytes
+    assert full.prepared >= 25 and full.trimmed == 0 and total > 0
+    _, want = _core.ncd_matrix(rows, full, workers=1, row_sizes=rs, col_sizes=cs,
+                               pair_sizes=True)
+    assert want.tolist() == [[expected((x + y).encode(), "gzip", level) for y in cols]
+                             for x in rows]
+    for budget in (0, 1, total // 4, total - 1, total, 2 * total):
+        t = _core.Targets(cols, engine="deflate", level=level, wrapper=w,
+                          memory_budget=budget)
+        assert t.state_bytes <= budget and t.trimmed == 0
+        assert (t.prepared == full.prepared) == (budget >= total)
+        if budget <= 1:
+            assert t.prepared == 0
+        for workers in (1, 2):
+            _, ps = _core.ncd_matrix(rows, t, workers=workers, row_sizes=rs, col_sizes=cs,
+                                     pair_sizes=True)
+            assert np.array_equal(ps, want), (budget, workers)
+        assert pickle.loads(pickle.dumps(t)).memory_budget == budget

@@ -5,24 +5,15 @@
  * Usage: test_deflate_size [seed] [scale]   (scale multiplies case counts)
  * Prints one line per group and exits non-zero on the first mismatch.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
-#include <pthread.h>
 #include <zlib.h>
 
 #include "../deflate_size.h"
 #include "../zf.h"
-
-static uint64_t rng_state = 88172645463325252ull;
-static uint64_t rnd(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-static size_t rndn(size_t n) { return n ? (size_t)(rnd() % n) : 0; }
+#include "test_data.h"
 
 /* ---- oracle ---- */
 static uint8_t *zout;
@@ -55,95 +46,6 @@ static uint64_t zlib_size(int level, int wrapper, const uint8_t *x, size_t n) {
     return s->total_out;
 }
 
-/* ---- data generators ---- */
-static uint8_t *corpus;   /* concatenated real text (python stdlib sources) */
-static size_t corpus_len;
-
-static void load_corpus(void) {
-    const char *dir = "/root/.pyenv/versions/3.11.7/lib/python3.11";
-    DIR *d = opendir(dir);
-    size_t cap = 4 << 20;
-    corpus = malloc(cap);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) && corpus_len < cap - 300000) {
-            size_t l = strlen(e->d_name);
-            if (l < 4 || strcmp(e->d_name + l - 3, ".py"))
-                continue;
-            char path[1024];
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            FILE *f = fopen(path, "rb");
-            if (!f)
-                continue;
-            corpus_len += fread(corpus + corpus_len, 1, cap - corpus_len, f);
-            fclose(f);
-        }
-        closedir(d);
-    }
-    if (corpus_len < 100000) { /* fallback: synthetic words */
-        static const char *w[] = {"the ", "def ", "return ", "self", ".", "(", "):\n    ", "x",
-                                  "if ", "for ", "in ", "range", "1", "0", " = ", "\n"};
-        while (corpus_len < 400000) {
-            const char *s = w[rndn(16)];
-            size_t l = strlen(s);
-            memcpy(corpus + corpus_len, s, l);
-            corpus_len += l;
-        }
-    }
-}
-
-enum { G_RANDOM, G_TEXT, G_REPEAT, G_BINARY, G_ZEROS, G_LOWENT, G_MIXED, G_NGEN };
-static const char *gname[] = {"random", "text", "repeat", "binary", "zeros", "lowent", "mixed"};
-
-static void gen(int kind, uint8_t *p, size_t n) {
-    switch (kind) {
-    case G_RANDOM:
-        for (size_t i = 0; i < n; i++)
-            p[i] = (uint8_t)rnd();
-        break;
-    case G_TEXT: {
-        size_t off = corpus_len > n ? rndn(corpus_len - n) : 0;
-        for (size_t i = 0; i < n; i++)
-            p[i] = corpus[(off + i) % corpus_len];
-        break;
-    }
-    case G_REPEAT: {
-        size_t per = 1 + rndn(rnd() & 1 ? 8 : 300);
-        for (size_t i = 0; i < n; i++)
-            p[i] = i < per ? (uint8_t)rnd() : p[i - per];
-        for (size_t k = rndn(n / 64 + 1); k > 0; k--) /* a few mutations */
-            p[rndn(n)] = (uint8_t)rnd();
-        break;
-    }
-    case G_BINARY: /* structured binary: little-endian counters and floats */
-        for (size_t i = 0; i < n; i++) {
-            size_t k = i / 4;
-            p[i] = (uint8_t)(((k * 2654435761u) >> ((i & 3) * 3)) & (i % 7 ? 0x0f : 0xff));
-        }
-        break;
-    case G_ZEROS:
-        memset(p, rnd() & 1 ? 0 : 'a', n);
-        break;
-    case G_LOWENT:
-        for (size_t i = 0; i < n; i++)
-            p[i] = "ab\n"[rndn(rnd() % 3 + 1)];
-        break;
-    default: { /* LZ77-ish: copies from earlier with random distances, plus literals */
-        size_t i = 0;
-        while (i < n) {
-            if (i > 3 && rnd() % 3) {
-                size_t dist = 1 + rndn(i < 40000 ? i : 40000);
-                size_t len = 3 + rndn(rnd() & 1 ? 10 : 300);
-                for (size_t k = 0; k < len && i < n; k++, i++)
-                    p[i] = p[i - dist];
-            } else {
-                p[i++] = (uint8_t)(rnd() & 1 ? rnd() : 'a' + rndn(4));
-            }
-        }
-    }
-    }
-}
-
 /* ---- engine under test ---- */
 extern const zf_engine zf_engine_deflate;
 
@@ -157,14 +59,6 @@ static void *get_ctx(int level, int wrapper) {
             abort();
     }
     return ctx[level][wrapper];
-}
-
-static void dump(const char *what, const uint8_t *x, size_t n) {
-    FILE *f = fopen(what, "wb");
-    if (f) {
-        fwrite(x, 1, n, f);
-        fclose(f);
-    }
 }
 
 static int check_size(int level, int wrapper, const uint8_t *x, size_t n, const char *tag) {
@@ -315,10 +209,12 @@ static int check_failing_batch(size_t ncols, size_t bad) {
     int rc = zf_job_work(&job, ctx);
     e.ctx_free(ctx);
     n_cases++;
-    if (rc != ZF_ETOOBIG || job.error != ZF_ETOOBIG || job.err_row != 0 || job.err_col != bad) {
+    size_t er, ec;
+    int err = zf_job_error(&job, &er, &ec);
+    if (rc != ZF_ETOOBIG || err != ZF_ETOOBIG || er != 0 || ec != bad) {
         n_fail++;
         fprintf(stderr, "MISMATCH failing batch: ncols %zu bad %zu: rc %d error %d at (%zu, %zu)\n",
-                ncols, bad, rc, job.error, (size_t)job.err_row, (size_t)job.err_col);
+                ncols, bad, rc, err, er, ec);
         return 1;
     }
     return 0;
@@ -336,18 +232,37 @@ static void *worker(void *p) {
     return NULL;
 }
 
+/* The target set is prepared within budget bytes (*info, if not NULL). */
 static int run_job(const zf_engine *e, int level, int wrapper, const zf_span *rows, size_t nrows,
-                   const zf_span *cols, size_t ncols, int nthreads, uint64_t *pair_sizes) {
+                   const zf_span *cols, size_t ncols, int nthreads, uint64_t *pair_sizes,
+                   size_t budget, zf_targets_info *info) {
     zf_params prm = {level, wrapper};
     void **states = calloc(ncols, sizeof *states);
-    if (e->target_new)
+    zf_targets_info in;
+    if (zf_targets_prepare(e, &prm, cols, ncols, budget, states, &in) != ZF_OK)
+        abort();
+    if (info) { /* check what it reports against the states it kept */
+        size_t mem = 0, kept = 0;
         for (size_t j = 0; j < ncols; j++)
-            if (e->target_new(&prm, cols[j].ptr, cols[j].len, &states[j]) != ZF_OK)
-                abort();
+            if (states[j]) {
+                mem += e->target_mem(states[j]);
+                kept++;
+            }
+        if (mem != in.bytes || kept != in.full || in.trimmed || in.bytes > budget) {
+            fprintf(stderr, "FAIL zf_targets_prepare budget %zu: bytes %zu (states hold %zu), "
+                    "%zu full + %zu trimmed, %zu kept\n", budget, in.bytes, mem, in.full,
+                    in.trimmed, kept);
+            abort();
+        }
+        *info = in;
+    }
     uint64_t *rs = calloc(nrows, sizeof *rs), *cs = calloc(ncols, sizeof *cs);
     double *ncd = malloc(nrows * ncols * sizeof *ncd);
     zf_tile tiles[256];
-    size_t nt = zf_plan_tiles(rows, nrows, cols, ncols, (unsigned)nthreads, 4096, tiles, 256);
+    size_t nt;
+    if (zf_plan_tiles(rows, nrows, cols, ncols, (unsigned)nthreads, 4096, tiles, 256, &nt) != ZF_OK ||
+        nt == 0)
+        abort();
     zf_job job;
     memset(&job, 0, sizeof job);
     job.kind = ZF_JOB_NCD;
@@ -377,14 +292,12 @@ static int run_job(const zf_engine *e, int level, int wrapper, const zf_span *ro
         pthread_join(th[k], NULL);
         e->ctx_free(wa[k].ctx);
     }
-    if (e->target_free)
-        for (size_t j = 0; j < ncols; j++)
-            e->target_free(states[j]);
+    zf_targets_free(e, states, ncols);
     free(states);
     free(rs);
     free(cs);
     free(ncd);
-    return job.error;
+    return zf_job_error(&job, NULL, NULL);
 }
 
 static size_t pick_len(size_t maxn) {
@@ -628,6 +541,42 @@ int main(int argc, char **argv) {
                 }
         printf("pairs  %-7s %6ld cases ok\n", "bounds", n_cases - before);
     }
+    /* 4b. long pairs: source ⊕ target of 66-140 KB, so the window slides
+     * (past 65274 bytes), matches are cut at 32506 bytes back and the pair
+     * spans several deflate blocks (16383 symbols each); sources and
+     * targets mix compressible and incompressible stretches, so some
+     * blocks are stored, and either side may be the long one */
+    {
+        long before = n_cases;
+        static uint8_t *tg[3];
+        size_t nt[3];
+        for (int j = 0; j < 3; j++)
+            tg[j] = malloc(maxn);
+        for (int it = 0; it < 8 * scale; it++) {
+            size_t ns = it % 4 == 0 ? rndn(2000) : 20000 + rndn(50000);
+            if (rnd() & 1)
+                gen_patchwork(x, ns, 1 + rndn(40000));
+            else
+                gen(G_TEXT, x, ns);
+            int ntg = 1 + (int)rndn(3);
+            for (int j = 0; j < ntg; j++) {
+                size_t need = ns < 66000 ? 66000 - ns : 0;
+                nt[j] = need + rndn(maxn - ns - need); /* total <= maxn */
+                if (rnd() & 1)
+                    gen_patchwork(tg[j], nt[j], 1 + rndn(40000));
+                else
+                    gen(G_TEXT, tg[j], nt[j]);
+                if (ns > 100 && nt[j] > 100 && rnd() & 1) { /* a copy of the source's end */
+                    size_t l = 1 + rndn(ns < nt[j] ? ns : nt[j]);
+                    memcpy(tg[j] + rndn(nt[j] - l + 1), x + ns - l, l);
+                }
+            }
+            int level = 1 + (int)rndn(9);
+            if (check_row_states(level, (int)rndn(3), x, ns, tg, nt, ntg, 1, "long"))
+                goto out;
+        }
+        printf("pairs  %-7s %6ld cases ok\n", "long", n_cases - before);
+    }
     /* 5. the pair loop of zf_loop.c, 2 threads, shared target states */
     {
         long before = n_cases;
@@ -650,16 +599,35 @@ int main(int argc, char **argv) {
         uint64_t *a = malloc(NR * NC * sizeof *a), *b = malloc(NR * NC * sizeof *b);
         for (int level = 1; level <= 9; level++) {
             int wrapper = level % 3;
-            if (run_job(&zf_engine_deflate, level, wrapper, rows, NR, cols, NC, 2, a) != ZF_OK ||
-                run_job(&zf_engine_zlib, level, wrapper, rows, NR, cols, NC, 1, b) != ZF_OK)
+            zf_targets_info all;
+            if (run_job(&zf_engine_zlib, level, wrapper, rows, NR, cols, NC, 1, b, SIZE_MAX,
+                        NULL) != ZF_OK)
                 abort();
-            for (int k = 0; k < NR * NC; k++) {
+            /* every target state, then target sets within budgets (levels
+             * 4-9 have states): none, and cuts that leave some out */
+            for (int cut = 0; cut < (level >= 4 ? 4 : 1); cut++) {
+                size_t budget = cut == 0 ? SIZE_MAX : cut == 1 ? 0 : cut == 2 ? all.bytes / 2
+                                                                         : all.bytes - 1;
+                zf_targets_info in;
+                if (run_job(&zf_engine_deflate, level, wrapper, rows, NR, cols, NC, 2, a, budget,
+                            cut ? &in : &all) != ZF_OK)
+                    abort();
                 n_cases++;
-                if (a[k] != b[k]) {
+                if (cut && (in.full >= all.full || (cut == 1 && in.full != 0))) {
                     n_fail++;
-                    fprintf(stderr, "MISMATCH job level %d pair %d: deflate %llu zlib %llu\n",
-                            level, k, (unsigned long long)a[k], (unsigned long long)b[k]);
+                    fprintf(stderr, "MISMATCH job level %d budget %zu: %zu of %zu states\n", level,
+                            budget, in.full, all.full);
                     goto out;
+                }
+                for (int k = 0; k < NR * NC; k++) {
+                    n_cases++;
+                    if (a[k] != b[k]) {
+                        n_fail++;
+                        fprintf(stderr,
+                                "MISMATCH job level %d budget %zu pair %d: deflate %llu zlib %llu\n",
+                                level, budget, k, (unsigned long long)a[k], (unsigned long long)b[k]);
+                        goto out;
+                    }
                 }
             }
         }
@@ -672,6 +640,57 @@ int main(int argc, char **argv) {
                 if (check_failing_batch(ncols, bad))
                     goto out;
         printf("errors %-7s %6ld cases ok\n", "batch", n_cases - before);
+    }
+    /* zf_plan_tiles: no work is ZF_OK with no tiles; work that cannot fit
+     * is an error, never "no work"; a plan covers every pair once */
+    {
+        long before = n_cases;
+        static const uint8_t text[] = "some text to plan tiles over";
+        zf_span rows[5], cols[3];
+        for (int i = 0; i < 5; i++)
+            rows[i] = (zf_span){text, (size_t)(3 + i * 4)};
+        for (int j = 0; j < 3; j++)
+            cols[j] = (zf_span){text, (size_t)(5 + j)};
+        zf_tile tiles[64];
+        size_t nt = 99;
+        struct {
+            size_t nrows, ncols, max_tiles;
+            int cols, rc, some;
+        } plan[] = {
+            {0, 3, 64, 1, ZF_OK, 0},    /* no rows */
+            {5, 0, 64, 1, ZF_OK, 0},    /* no columns */
+            {0, 0, 0, 0, ZF_OK, 0},     /* no texts, no room: still no work */
+            {5, 3, 0, 1, ZF_ENOMEM, 0}, /* work, no room */
+            {5, 0, 0, 0, ZF_ENOMEM, 0},
+            {5, 3, 1, 1, ZF_OK, 1},     /* one tile takes everything */
+            {5, 0, 64, 0, ZF_OK, 1},
+            {5, 3, 64, 1, ZF_OK, 1},
+        };
+        for (size_t k = 0; k < sizeof plan / sizeof plan[0]; k++) {
+            int rc = zf_plan_tiles(rows, plan[k].nrows, plan[k].cols ? cols : NULL,
+                                   plan[k].ncols, 2, 1, tiles, plan[k].max_tiles, &nt);
+            int covered = 1;
+            if (rc == ZF_OK && nt) { /* every (row, column) exactly once */
+                size_t nc = plan[k].cols ? plan[k].ncols : 1, seen[5][3] = {{0}};
+                for (size_t t = 0; t < nt; t++)
+                    for (size_t i = tiles[t].r0; i < tiles[t].r1; i++)
+                        for (size_t j = plan[k].cols ? tiles[t].c0 : 0;
+                             j < (plan[k].cols ? tiles[t].c1 : 1); j++)
+                            seen[i][j]++;
+                for (size_t i = 0; i < plan[k].nrows; i++)
+                    for (size_t j = 0; j < nc; j++)
+                        covered &= seen[i][j] == 1;
+            }
+            n_cases++;
+            if (rc != plan[k].rc || (nt != 0) != plan[k].some || nt > plan[k].max_tiles ||
+                !covered) {
+                n_fail++;
+                fprintf(stderr, "MISMATCH zf_plan_tiles case %zu: rc %d tiles %zu covered %d\n",
+                        k, rc, nt, covered);
+                goto out;
+            }
+        }
+        printf("errors %-7s %6ld cases ok\n", "plan", n_cases - before);
     }
 out:
     printf("%ld cases, %ld mismatches\n", n_cases, n_fail);
