@@ -122,7 +122,7 @@ const char *zf_zlib_runtime_version(void);
 /* ------------------------------------------------------- target sets */
 
 /* The memory budget of a target set when the caller names none. */
-#define ZF_TARGET_BUDGET_DEFAULT ((size_t)256 << 20)
+#define ZF_TARGET_BUDGET_DEFAULT ((size_t)1 << 30)
 
 typedef struct zf_targets_info {
     size_t bytes;   /* target_mem of the states kept, at most the budget */

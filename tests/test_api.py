@@ -147,3 +147,16 @@ def test_hosts_without_the_deflate_model_measure_with_the_system_zlib(monkeypatc
     assert zf.score(src).tolist() == reference.alignment(src, ["def f(x): return x"]).tolist()
     with pytest.raises(ValueError, match="unknown engine 'deflate'; available: zlib"):
         _core.sizes([b"x"], engine="deflate", level=1, wrapper=2, workers=1)
+
+
+@pytest.mark.parametrize("compressor", ["gzip", "lz4"])
+def test_memory_budget_is_settable_and_exact(corpus, compressor):
+    targets, sources = corpus[:40], corpus[100:140]
+    want = zipfit.alignment(sources, targets, compressor=compressor)
+    full = zipfit.ZipFit(targets, compressor=compressor).scorer.prepared.state_bytes
+    for budget in (0, full // 3, full, 10**12):
+        zf = zipfit.ZipFit(targets, compressor=compressor, memory_budget=budget)
+        assert zf.scorer.prepared.state_bytes <= budget
+        assert np.array_equal(zf.score(sources), want)
+    with pytest.raises(ValueError, match="memory_budget must be >= 0"):
+        zipfit.ZipFit(targets, memory_budget=-1)

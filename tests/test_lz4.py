@@ -325,7 +325,7 @@ def test_memory_budget_caps_the_states_and_keeps_sizes_exact(corpus):
     rows = corpus[30:45] + [corpus[0][:5] + corpus[1]]
     rs, cs = c_sizes(rows), c_sizes(cols)
     full = _core.Targets(cols, engine="lz4", level=0, wrapper=0)
-    assert full.memory_budget == _core.DEFAULT_MEMORY_BUDGET == 256 << 20
+    assert full.memory_budget == _core.DEFAULT_MEMORY_BUDGET == 1 << 30
     assert full.prepared == 30 and full.trimmed == 0  # not 70 KB (2 blocks), nor under 4 B
     total = full.state_bytes
     _, want = _core.ncd_matrix(rows, full, workers=1, row_sizes=rs, col_sizes=cs,

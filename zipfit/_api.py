@@ -144,11 +144,12 @@ class Setup:
         return _core.sizes(texts, engine=self.engine, level=self.level,
                            wrapper=self.comp.wrapper, workers=workers, what=what)
 
-    def targets(self, texts: List[Text], what: str) -> Any:
+    def targets(self, texts: List[Text], what: str, memory_budget: Optional[int] = None) -> Any:
         if self.engine is None:
             return _pyengine.Targets(self.comp, self.level, texts, what)
         return _core.Targets(texts, engine=self.engine, level=self.level,
-                             wrapper=self.comp.wrapper, what=what)
+                             wrapper=self.comp.wrapper, what=what,
+                             memory_budget=memory_budget)
 
     def ncd_matrix(self, sources: List[Text], targets: Any, workers: int,
                    row_sizes: np.ndarray, col_sizes: np.ndarray, dtype: Any,
@@ -239,13 +240,13 @@ class Scorer:
     """Targets prepared once; scores batches of sources against them."""
 
     def __init__(self, setup: Setup, targets: List[Text], workers: int,
-                 what: str = "targets") -> None:
+                 what: str = "targets", memory_budget: Optional[int] = None) -> None:
         if not targets:
             raise ValueError(f"{what}: zipfit needs at least one target text")
         self.setup = setup
         self.workers = workers
         self.targets = targets
-        self.prepared = setup.targets(targets, what)
+        self.prepared = setup.targets(targets, what, memory_budget)
         self.target_sizes = setup.sizes(targets, workers, what)
 
     def ncd(self, sources: List[Text], dtype: Any = np.float64,
@@ -301,6 +302,10 @@ class ZipFit:
         one: ``"deflate"`` (zipfit's size-only model of stock zlib) or
         ``"zlib"`` (the system zlib) for the deflate family, ``"lz4"`` for
         lz4 levels below 3, the compressor's own Python library otherwise.
+    memory_budget:
+        Bytes the C engine may spend on precomputed target states (``None``:
+        1 GiB; ``0``: none).  Targets past the budget are scored without a
+        state: the same numbers, more slowly (docs/engine.md).
 
     Scores are bit-identical whatever ``workers`` and ``engine`` are.
 
@@ -314,10 +319,13 @@ class ZipFit:
 
     def __init__(self, targets: Iterable[Text], *, compressor: str = "gzip",
                  level: Optional[int] = None, workers: int = -1,
-                 engine: Optional[str] = None) -> None:
+                 engine: Optional[str] = None, memory_budget: Optional[int] = None) -> None:
         self.workers = resolve_workers(workers)
         self._setup = Setup(compressor, level, engine)
-        self.scorer = Scorer(self._setup, as_texts(targets, "targets"), self.workers)
+        if memory_budget is not None:
+            memory_budget = check_int("memory_budget", memory_budget)
+        self.scorer = Scorer(self._setup, as_texts(targets, "targets"), self.workers,
+                             memory_budget=memory_budget)
 
     @property
     def compressor(self) -> str:

@@ -460,7 +460,7 @@ cdef class Targets:
     it is rebuilt once where it is unpickled.
 
     memory_budget caps the bytes of precomputed state the set holds (None:
-    DEFAULT_MEMORY_BUDGET, 256 MiB; 0: none).  Targets are prepared in
+    DEFAULT_MEMORY_BUDGET, 1 GiB; 0: none).  Targets are prepared in
     order while the budget lasts; a target whose state does not fit in
     what is left keeps a trimmed one if the engine has it and it fits (lz4:
     its hashes without its recorded parse), else none.  Targets without a

@@ -142,10 +142,10 @@ def _prepare(targets: Iterable[Text], options: Dict[str, Any]) -> _Targets:
         raise TypeError(
             "zipfit.dask takes workers_per_task (engine threads per Dask task), "
             "not workers; Dask's own workers set the parallelism across tasks")
-    unknown = sorted(set(options) - {"compressor", "level", "engine"})
+    unknown = sorted(set(options) - {"compressor", "level", "engine", "memory_budget"})
     if unknown:
-        raise TypeError(f"unexpected option(s) {', '.join(unknown)}; "
-                        f"zipfit.dask accepts compressor, level, engine, workers_per_task")
+        raise TypeError(f"unexpected option(s) {', '.join(unknown)}; zipfit.dask accepts "
+                        "compressor, level, engine, memory_budget, workers_per_task")
     threads = resolve_workers(threads)
     texts = as_texts(targets, "targets")
     if not texts:
