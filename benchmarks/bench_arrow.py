@@ -48,7 +48,12 @@ else:
     np.save(out, scores)
     result = None
 secs = time.perf_counter() - t0
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM is this process's own peak; ru_maxrss would carry the parent's peak over exec
+try:
+    rss = next(int(l.split()[1]) for l in open("/proc/self/status")
+               if l.startswith("VmHWM:")) / 1024
+except (OSError, StopIteration):
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": secs, "peak_mib": rss, "result": result}))
 """
 

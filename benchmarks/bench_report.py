@@ -32,7 +32,13 @@ from zipfit import cli
 t0 = time.perf_counter()
 rc = cli.main(sys.argv[1:])
 secs = time.perf_counter() - t0
-print(rc, secs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+# VmHWM is this process's own peak; ru_maxrss would carry the parent's peak over exec
+try:
+    rss = next(int(l.split()[1]) for l in open("/proc/self/status")
+               if l.startswith("VmHWM:")) / 1024
+except (OSError, StopIteration):
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(rc, secs, rss)
 """
 
 
