@@ -27,8 +27,7 @@ from ._api import (
     zlib_version,
 )
 from ._compressors import names as _compressor_names
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 
 def compressors() -> tuple:
