@@ -10,6 +10,7 @@ is read: an sdist carries the .pyx and no generated _core.c, and Cython is
 a build requirement (pyproject.toml).
 """
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -70,4 +71,37 @@ class sdist_sources_only(sdist):
             os.remove(cfg)
 
 
-setup(ext_modules=[ext], cmdclass={"build_ext": cythonize_build_ext, "sdist": sdist_sources_only})
+_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\(([^)\s]+)\)")
+
+
+def long_description(readme=None):
+    """README.md as the package page shows it.
+
+    The page has no files beside it, so a relative link or image there would
+    be broken: each names its file instead (the sdist and the repository have
+    it).  Absolute links and anchors stay.  README.md itself keeps its
+    relative links, which work in the repository.
+    """
+    if readme is None:
+        readme = (Path(__file__).resolve().parent / "README.md").read_text(encoding="utf-8")
+
+    def local(m):
+        image, label, target = m.groups()
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:|#", target):
+            return m.group(0)
+        if image:
+            return f"*(image: {label}, `{target}` in the source distribution)*"
+        if label.strip("`") == target:
+            return f"`{target}`"
+        return f"{label} (`{target}`)"
+
+    return _LINK.sub(local, readme)
+
+
+if __name__ == "__main__":
+    setup(
+        ext_modules=[ext],
+        cmdclass={"build_ext": cythonize_build_ext, "sdist": sdist_sources_only},
+        long_description=long_description(),
+        long_description_content_type="text/markdown",
+    )
