@@ -17,6 +17,7 @@ from pathlib import Path
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 from setuptools.command.sdist import sdist
+from setuptools.errors import PlatformError
 
 C_SOURCES = [
     "csrc/zf_loop.c",
@@ -28,15 +29,13 @@ C_SOURCES = [
 ]
 C_HEADERS = ["csrc/zf.h", "csrc/deflate_size.h", "csrc/lz4_size.h"]
 
-extra = [] if sys.platform == "win32" else ["-O3", "-fvisibility=hidden"]
-
 ext = Extension(
     "zipfit._core",
     sources=["zipfit/_core.pyx", *C_SOURCES],
     depends=C_HEADERS,
     include_dirs=["csrc"],
     libraries=["z"],
-    extra_compile_args=extra,
+    extra_compile_args=["-O3", "-fvisibility=hidden"],
 )
 
 
@@ -44,6 +43,11 @@ class cythonize_build_ext(build_ext):
     """build_ext that turns the .pyx sources into C first (only when building)."""
 
     def run(self):
+        if sys.platform == "win32":
+            raise PlatformError(
+                "zipfit does not build on Windows: its C engine needs GCC or Clang "
+                "and links the system zlib, which Windows does not have (README.md, "
+                "Install; under WSL it builds as on Linux)")
         from Cython.Build import cythonize
 
         built = {e.name: e for e in cythonize(
