@@ -16,6 +16,26 @@ array([0])
 """
 from typing import Dict
 
+try:
+    from . import _core  # noqa: F401  (the compiled engine; everything needs it)
+except ImportError as _exc:
+    import os as _os
+    from importlib.machinery import EXTENSION_SUFFIXES as _suffixes
+
+    _here = _os.path.dirname(_os.path.abspath(__file__))
+    if not _os.path.exists(_os.path.join(_here, "_core.pyx")):
+        raise  # an installed zipfit whose engine fails to load: the real error
+    _built = any(_os.path.exists(_os.path.join(_here, "_core" + s)) for s in _suffixes)
+    raise ImportError(
+        f"you are importing zipfit from its source tree ({_here}), where its "
+        "compiled engine zipfit._core "
+        + (f"fails to load ({_exc})" if _built else "is not built")
+        + ". Started in the repository root, Python finds the checkout's zipfit/ "
+        "before any installed zipfit. Run Python from another directory to use the "
+        "installed package, or build the engine in place with 'pip install -e .' "
+        "in the repository root."
+    ) from None
+
 from . import _compressors
 from ._api import (
     Selection,
@@ -28,9 +48,8 @@ from ._api import (
     resolve_workers,
     zlib_version,
 )
+from ._version import __version__
 from .errors import InputError, OutputError, UsageError, ZipFitError, ZipFitWarning
-
-__version__ = "0.1.0"
 
 
 def compressors() -> Dict[str, str]:
