@@ -66,28 +66,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t jitter = data[0] >> 4;
     int wrapper = (data[1] & 3) % 3;
     int use_states = (data[1] >> 2) & 1;
-    int long_mode = (data[1] >> 6) == 3, sides = (data[1] >> 3) & 3, noise = (data[1] >> 5) & 1;
-    size_t rest = size - 4;
-    size_t split = ((size_t)data[2] << 8 | data[3]);
-    split = rest ? split % (rest + 1) : 0;
-    const uint8_t *src = data + 4, *tgt = data + 4 + split;
-    size_t ns = split, nt = rest - split;
-    uint8_t *long_src = NULL, *long_tgt = NULL;
-    if (long_mode) {
-        size_t ls = 33000 + jitter * 2491, lt = 35000 + (jitter ^ 9) * 4003;
-        if (sides != 1 && ns < ls) {
-            if (!(long_src = stretch(src, ns, ls, noise, (uint32_t)size)))
-                abort();
-            src = long_src;
-            ns = ls;
-        }
-        if (sides != 0 && nt < lt) {
-            if (!(long_tgt = stretch(tgt, nt, lt, noise, (uint32_t)size * 3 + 1)))
-                abort();
-            tgt = long_tgt;
-            nt = lt;
-        }
-    }
+    fuzz_pair fp;
+    fuzz_pair_make(&fp, data, size, 33000 + jitter * 2491, 35000 + (jitter ^ 9) * 4003);
+    const uint8_t *src = fp.src, *tgt = fp.tgt;
+    size_t ns = fp.ns, nt = fp.nt;
 
     zf_params p = {level, wrapper};
     void *ctx;
@@ -141,7 +123,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     zf_engine_deflate.ctx_free(ctx);
     free(cat);
     free(rev);
-    free(long_src);
-    free(long_tgt);
+    fuzz_pair_free(&fp);
     return 0;
 }

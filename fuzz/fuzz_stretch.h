@@ -44,4 +44,41 @@ static uint8_t *stretch(const uint8_t *x, size_t n, size_t len, int noise, uint3
     return p;
 }
 
+/* A fuzz input as a (source, target) pair.  Bytes 2-3 split what follows
+ * the 4-byte header; in long mode (byte 1's top two bits set) the sides
+ * byte 1 picks (bits 3-4: 0 source, 1 target, else both) are stretched to
+ * at least ls / lt bytes, with noise when bit 5 is set. */
+typedef struct fuzz_pair {
+    const uint8_t *src, *tgt;
+    size_t ns, nt;
+    uint8_t *own[2]; /* the stretched copies, freed by fuzz_pair_free */
+} fuzz_pair;
+
+static void fuzz_pair_make(fuzz_pair *p, const uint8_t *data, size_t size, size_t ls,
+                           size_t lt) {
+    int long_mode = (data[1] >> 6) == 3, sides = (data[1] >> 3) & 3, noise = (data[1] >> 5) & 1;
+    size_t rest = size - 4, split = ((size_t)data[2] << 8 | data[3]);
+    split = rest ? split % (rest + 1) : 0;
+    p->src = data + 4, p->ns = split;
+    p->tgt = data + 4 + split, p->nt = rest - split;
+    p->own[0] = p->own[1] = NULL;
+    if (!long_mode)
+        return;
+    if (sides != 1 && p->ns < ls) {
+        if (!(p->own[0] = stretch(p->src, p->ns, ls, noise, (uint32_t)size)))
+            abort();
+        p->src = p->own[0], p->ns = ls;
+    }
+    if (sides != 0 && p->nt < lt) {
+        if (!(p->own[1] = stretch(p->tgt, p->nt, lt, noise, (uint32_t)size * 3 + 1)))
+            abort();
+        p->tgt = p->own[1], p->nt = lt;
+    }
+}
+
+static void fuzz_pair_free(fuzz_pair *p) {
+    free(p->own[0]);
+    free(p->own[1]);
+}
+
 #endif /* FUZZ_STRETCH_H */
