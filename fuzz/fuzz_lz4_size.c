@@ -27,33 +27,8 @@
 
 #include "../csrc/lz4_size.h"
 #include "../csrc/zf.h"
+#include "../csrc/tests/lz4_oracle.h"
 #include "fuzz_stretch.h"
-
-static uint64_t frame_len(int level, const uint8_t *x, size_t n) {
-    static uint8_t *out;
-    static size_t cap;
-    LZ4F_preferences_t p;
-    memset(&p, 0, sizeof p);
-    p.compressionLevel = level;
-    p.frameInfo.blockSizeID = LZ4F_default; /* 64 KB */
-    p.frameInfo.blockMode = LZ4F_blockLinked;
-    p.frameInfo.contentChecksumFlag = LZ4F_noContentChecksum;
-    p.frameInfo.blockChecksumFlag = LZ4F_noBlockChecksum;
-    p.frameInfo.contentSize = n;
-    size_t need = LZ4F_compressFrameBound(n, &p);
-    if (need > cap) {
-        free(out);
-        if (!(out = malloc(need)))
-            abort();
-        cap = need;
-    }
-    size_t r = LZ4F_compressFrame(out, cap, x, n, &p);
-    if (LZ4F_isError(r)) {
-        fprintf(stderr, "LZ4F_compressFrame: %s\n", LZ4F_getErrorName(r));
-        abort();
-    }
-    return r;
-}
 
 static void check(const char *what, uint64_t got, uint64_t want, int level, size_t ns, size_t nt) {
     if (got != want) {
@@ -111,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint64_t got;
     if (zf_engine_lz4.size(ctx, src, ns, &got) != ZF_OK)
         abort();
-    check("size(src)", got, frame_len(level, src, ns), level, ns, 0);
+    check("size(src)", got, lz4_frame_len(level, src, ns), level, ns, 0);
     if (zf_engine_lz4.row_begin(ctx, src, ns) != ZF_OK)
         abort();
     for (int k = 0; k < 3; k++) { /* tgt, rev, tgt again */
@@ -121,11 +96,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (zf_engine_lz4.pair(ctx, ts[k == 1], t, nt, &got) != ZF_OK)
             abort();
         check(k == 1 ? "pair(src, reversed tgt)" : "pair(src, tgt)", got,
-              frame_len(level, cat, ns + nt), level, ns, nt);
+              lz4_frame_len(level, cat, ns + nt), level, ns, nt);
     }
     if (zf_engine_lz4.size(ctx, tgt, nt, &got) != ZF_OK)
         abort();
-    check("size(tgt)", got, frame_len(level, tgt, nt), level, nt, 0);
+    check("size(tgt)", got, lz4_frame_len(level, tgt, nt), level, nt, 0);
     for (int k = 0; k < 2; k++) {
         if (kind == 0)
             zf_engine_lz4.target_free(ts[k]);

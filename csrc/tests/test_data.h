@@ -132,6 +132,16 @@ static void gen_patchwork(uint8_t *p, size_t n, size_t max_run) {
     }
 }
 
+/* A new n-byte buffer (freed by the caller) of mostly real text, sometimes
+ * another kind of data. */
+static uint8_t *gen_new(size_t n) {
+    uint8_t *p = malloc(n + 1);
+    if (!p)
+        abort();
+    gen(rnd() % 3 ? G_TEXT : (int)rndn(G_NGEN), p, n);
+    return p;
+}
+
 static void dump(const char *what, const uint8_t *x, size_t n) {
     FILE *f = fopen(what, "wb");
     if (f) {

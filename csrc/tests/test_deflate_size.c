@@ -584,17 +584,11 @@ int main(int argc, char **argv) {
         zf_span rows[NR], cols[NC];
         for (int i = 0; i < NR; i++) {
             size_t n = i % 10 == 9 ? 30000 + rndn(50000) : rndn(1500);
-            uint8_t *p = malloc(n + 1);
-            gen(rnd() % 3 ? G_TEXT : (int)rndn(G_NGEN), p, n);
-            rows[i].ptr = p;
-            rows[i].len = n;
+            rows[i] = (zf_span){gen_new(n), n};
         }
         for (int j = 0; j < NC; j++) {
             size_t n = j == NC - 1 ? 20000 : rndn(1500);
-            uint8_t *p = malloc(n + 1);
-            gen(rnd() % 3 ? G_TEXT : (int)rndn(G_NGEN), p, n);
-            cols[j].ptr = p;
-            cols[j].len = n;
+            cols[j] = (zf_span){gen_new(n), n};
         }
         uint64_t *a = malloc(NR * NC * sizeof *a), *b = malloc(NR * NC * sizeof *b);
         for (int level = 1; level <= 9; level++) {

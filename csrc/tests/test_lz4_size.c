@@ -16,37 +16,8 @@
 
 #include "../lz4_size.h"
 #include "../zf.h"
+#include "lz4_oracle.h"
 #include "test_data.h"
-
-/* ---- oracle ---- */
-static uint8_t *zout;
-static size_t zout_cap;
-
-static uint64_t lz4_frame_len(int level, const uint8_t *x, size_t n) {
-    LZ4F_preferences_t p;
-    memset(&p, 0, sizeof p);
-    p.compressionLevel = level;
-    p.frameInfo.blockSizeID = LZ4F_default; /* 64 KB */
-    p.frameInfo.blockMode = LZ4F_blockLinked;
-    p.frameInfo.contentChecksumFlag = LZ4F_noContentChecksum;
-    p.frameInfo.blockChecksumFlag = LZ4F_noBlockChecksum;
-    p.frameInfo.contentSize = n;
-    p.autoFlush = 0;
-    size_t bound = LZ4F_compressFrameBound(n, &p);
-    if (bound > zout_cap) {
-        free(zout);
-        zout = malloc(bound);
-        zout_cap = bound;
-        if (!zout)
-            abort();
-    }
-    size_t r = LZ4F_compressFrame(zout, zout_cap, x, n, &p);
-    if (LZ4F_isError(r)) {
-        fprintf(stderr, "LZ4F_compressFrame: %s\n", LZ4F_getErrorName(r));
-        abort();
-    }
-    return r;
-}
 
 /* ---- engine under test ---- */
 /* Fast-mode levels: 0-2 (acceleration 1), negative (acceleration 1 - level,
@@ -434,19 +405,11 @@ int main(int argc, char **argv) {
         zf_span rows[NR], cols[NC];
         for (int i = 0; i < NR; i++) {
             size_t n = i % 8 == 7 ? 3000 + rndn(80000) : rndn(1800);
-            uint8_t *p = malloc(n + 1);
-            if (!p)
-                abort();
-            gen(rnd() % 3 ? G_TEXT : (int)rndn(G_NGEN), p, n);
-            rows[i] = (zf_span){p, n};
+            rows[i] = (zf_span){gen_new(n), n};
         }
         for (int j = 0; j < NC; j++) {
             size_t n = j == NC - 1 ? 70000 : 2000 + rndn(4000);
-            uint8_t *p = malloc(n + 1);
-            if (!p)
-                abort();
-            gen(rnd() % 3 ? G_TEXT : (int)rndn(G_NGEN), p, n);
-            cols[j] = (zf_span){p, n};
+            cols[j] = (zf_span){gen_new(n), n};
         }
         uint64_t *got = malloc(NR * NC * sizeof *got);
         if (!got)
