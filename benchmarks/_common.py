@@ -283,6 +283,20 @@ def machine_info() -> Dict[str, str]:
     return info
 
 
+#: source for a child process's script: peak_rss_mib(), its own peak RSS.
+#: VmHWM belongs to the process; ru_maxrss would carry the parent's peak
+#: over exec.
+PEAK_RSS = r"""
+def peak_rss_mib():
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+"""
+
+
 def machine_markdown(info: Dict[str, str]) -> str:
     return "\n".join(f"- {k}: {v}" for k, v in info.items())
 

@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import _common  # noqa: E402
 
-CHILD = r"""
+CHILD = _common.PEAK_RSS + r"""
 import json, resource, sys, time
 import numpy as np
 mode, path, targets_path, out = sys.argv[1:5]
@@ -48,12 +48,7 @@ else:
     np.save(out, scores)
     result = None
 secs = time.perf_counter() - t0
-# VmHWM is this process's own peak; ru_maxrss would carry the parent's peak over exec
-try:
-    rss = next(int(l.split()[1]) for l in open("/proc/self/status")
-               if l.startswith("VmHWM:")) / 1024
-except (OSError, StopIteration):
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss = peak_rss_mib()
 print(json.dumps({"seconds": secs, "peak_mib": rss, "result": result}))
 """
 

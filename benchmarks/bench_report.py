@@ -26,18 +26,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import _common  # noqa: E402
 
-CHILD = r"""
+CHILD = _common.PEAK_RSS + r"""
 import resource, sys, time
 from zipfit import cli
 t0 = time.perf_counter()
 rc = cli.main(sys.argv[1:])
 secs = time.perf_counter() - t0
-# VmHWM is this process's own peak; ru_maxrss would carry the parent's peak over exec
-try:
-    rss = next(int(l.split()[1]) for l in open("/proc/self/status")
-               if l.startswith("VmHWM:")) / 1024
-except (OSError, StopIteration):
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss = peak_rss_mib()
 print(rc, secs, rss)
 """
 
