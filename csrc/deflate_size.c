@@ -727,6 +727,13 @@ static inline uint32_t too_far(uint32_t len, uint32_t dist) {
     return (uint32_t)(len == 3) & (uint32_t)(dist > 4096);
 }
 
+/* zlib's MAX_DIST limit on a chain: the first candidate (chain index 0,
+ * deflate_slow's test) may be DS_MAX_DIST back, the others (longest_match's
+ * `> limit`) less.  The chain stops at the first candidate out of reach. */
+static inline int out_of_reach(uint32_t dist, uint32_t idx) {
+    return dist > DS_MAX_DIST || (dist == DS_MAX_DIST && idx > 0);
+}
+
 static inline uint32_t hash3(const uint8_t *p) {
     return (((uint32_t)p[0] << 10) ^ ((uint32_t)p[1] << 5) ^ p[2]) & (DS_HASH_SIZE - 1);
 }
@@ -983,7 +990,7 @@ static inline uint32_t deep_source_search(const ds_srcidx *S, const uint8_t *buf
     int g = gram_for(best);
     uint32_t q = srcidx_lookup(S, g, buf, scan);
     while (q) {
-        if (idx0 + S->rank[q] >= chain)
+        if (idx0 + S->rank[q] >= chain || out_of_reach(s - q, idx0 + S->rank[q]))
             break;
         if (buf[q + best] != scan[best]) { /* cannot be longer than best */
             q = S->link[g][q];
@@ -1056,6 +1063,8 @@ static __attribute__((noinline)) uint32_t source_search(const ds_tables *t, cons
             if (F->tail_hash[k] != h)
                 continue;
             uint32_t pos = F->tail_pos[k];
+            if (out_of_reach(s - pos, idx))
+                return best;
             if (try_candidate(scan, buf + pos, pos, nice, maxlen, &best, match_start))
                 return best;
             if (++idx >= chain)
@@ -1065,6 +1074,8 @@ static __attribute__((noinline)) uint32_t source_search(const ds_tables *t, cons
         return deep_source_search(F->S, buf, s, best, idx, chain, nice, maxlen, match_start);
     }
     for (uint32_t cur = t->head[h]; cur != 0; cur = t->prev[cur & (DS_WSIZE - 1)]) {
+        if (out_of_reach(s - cur, idx))
+            return best;
         if (try_candidate(scan, buf + cur, cur, nice, maxlen, &best, match_start))
             return best;
         if (++idx >= chain)
@@ -1223,6 +1234,89 @@ static inline uint32_t next_flag(const uint64_t *flag, uint32_t k, uint32_t K) {
     return f < K ? f : K;
 }
 
+/* f += the symbols of plan steps [from, to), less u (those of them not
+ * followed). */
+static void plan_range_add(ds_freqs *f, const ds_plan *P, uint32_t from, uint32_t to,
+                           const ds_untally *u) {
+    if (from == 0 && to == P->nsteps + 1) {
+        plan_add(f, &P->total, u);
+        return;
+    }
+    ds_untally v;
+    memset(&v, 0, sizeof v);
+    plan_untally(&v, P, from, to);
+    for (int j = 0; j < DS_L_CODES; j++)
+        f->lit[j] = (uint16_t)(f->lit[j] + v.n[j] - u->n[j]);
+    for (int j = 0; j < DS_D_CODES; j++)
+        f->dist[j] = (uint16_t)(f->dist[j] + v.n[DS_L_CODES + j] - u->n[DS_L_CODES + j]);
+    f->nsym += v.nsym - u->nsym;
+}
+
+/*
+ * fill_window's slide at a loop top at s, for the fast mode, which does
+ * not call loop_top (its lookahead is n - s: below MIN_LOOKAHEAD the two
+ * agree, above it no decision can tell them apart).  The window's base
+ * only decides whether a block's bytes can still be stored.  Slides wait
+ * for the first loop top past a threshold, and a loop top comes at least
+ * every 258 bytes, so one call at a later top gives the same base.
+ */
+static inline void fast_slide(ds_state *st, uint32_t s, uint32_t n) {
+    for (;;) {
+        uint32_t wend = n - st->base > 2 * DS_WSIZE ? st->base + 2 * DS_WSIZE : n;
+        if (s + DS_MIN_LOOKAHEAD <= wend || s - st->base < DS_WSIZE + DS_MAX_DIST)
+            return;
+        st->base += DS_WSIZE;
+    }
+}
+
+/*
+ * Where blocks end while a pair follows plan steps [a, b) (b <= K): the
+ * block fills when its symbols (the pair's own, *st, plus the plan steps
+ * of [*k0, a) it followed: all but u) reach DS_SYM_END.  Each such block
+ * is flushed at the plan step whose symbol fills it, where the pair's
+ * parse is the plan's.
+ */
+static void plan_blocks(ds_state *st, const ds_plan *P, uint32_t tpos, uint32_t n, uint32_t a,
+                        uint32_t b, uint32_t *k0, ds_untally *u, int may_slide) {
+    for (;;) {
+        uint32_t have = st->f.nsym + (P->cnt[a] - P->cnt[*k0]) - u->nsym;
+        uint32_t need = DS_SYM_END - have; /* have < DS_SYM_END: blocks flush when full */
+        if (P->cnt[b] - P->cnt[a] < need)
+            return;
+        uint32_t lo = a + 1, hi = b, want = P->cnt[a] + need; /* first j: cnt[j] >= want */
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (P->cnt[mid] >= want)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        uint32_t kb = lo - 1, end;
+        if ((P->sym[kb] & 0xffff) < 256) /* a literal: flushed before the step moves on */
+            end = P->step[kb].pos;
+        else /* a match: flushed at its end */
+            end = kb + 1 < P->nsteps ? P->step[kb + 1].pos : n - tpos;
+        if (may_slide)
+            fast_slide(st, tpos + P->step[kb].pos, n);
+        plan_range_add(&st->f, P, *k0, kb + 1, u);
+        flush_block(st, tpos + end);
+        *k0 = kb + 1;
+        memset(u, 0, sizeof *u);
+        a = kb + 1;
+    }
+}
+
+/* A block of the pair's own parse is full: add the plan steps it followed
+ * (of [*k0, unfollowed), all but u) before it is flushed; the next block's
+ * start from there.  Returns the next block's sym_end. */
+static uint32_t plan_block_flush(ds_state *st, const ds_plan *P, uint32_t *k0,
+                                 uint32_t unfollowed, ds_untally *u) {
+    plan_range_add(&st->f, P, *k0, unfollowed, u);
+    *k0 = unfollowed;
+    memset(u, 0, sizeof *u);
+    return DS_SYM_END;
+}
+
 static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_state *st,
                                                            ds_tables *t, const uint8_t *buf,
                                                            uint32_t n, uint32_t stop,
@@ -1233,15 +1327,21 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
     uint32_t s = st->strstart;
     uint32_t match_length = st->match_length, match_start = st->match_start;
     int match_available = st->match_available;
-    /* planned: plan steps from `unfollowed` on have not been followed (yet) */
+    /* planned: plan steps from `unfollowed` on have not been followed (yet);
+     * the current block holds the plan steps from k0 on that were (all of
+     * [k0, unfollowed) but those in u), so it is full at own symbols ==
+     * sym_end */
     const ds_plan *P = planned ? F->P : NULL;
-    uint32_t unfollowed = 0;
+    uint32_t unfollowed = 0, k0 = 0, sym_end = DS_SYM_END;
     ds_untally u;
     uint32_t found = 0, found_start = 0; /* planned: step s's search, done */
     if (planned)
         memset(&u, 0, sizeof u);
+    int may_slide = F && n > DS_WSIZE + DS_MAX_DIST;
     for (;;) {
-        /* fast mode (F): no slide is possible, the lookahead is n - s */
+        /* fast mode (F): the lookahead is n - s (see fast_slide) */
+        if (may_slide)
+            fast_slide(st, s, n);
         uint32_t lookahead = F ? n - s : loop_top(st, s, n, stop);
         if (lookahead == UINT32_MAX) {
             st->strstart = s;
@@ -1276,6 +1376,7 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
                 }
                 plan_untally(&u, P, unfollowed, k);
                 if (!found) {
+                    uint32_t a = k;
                     for (;; k++) {
                         k = next_flag(F->flag, k, P->nsteps);
                         if (k == P->nsteps)
@@ -1283,15 +1384,20 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
                         if ((found = plan_search(c, t, buf, tpos, n, P, k, &found_start, F)))
                             break;
                     }
+                    plan_blocks(st, P, tpos, n, a, k, &k0, &u, may_slide);
                     if (k == P->nsteps) { /* the plan to its end, last literal included */
                         unfollowed = k + 1;
                         s = n;
+                        if (may_slide)
+                            fast_slide(st, s, n);
                         match_available = 0;
                         break;
                     }
                     /* step k in the plan's state */
                     key = P->step[k].key;
                     s = tpos + P->step[k].pos;
+                    if (may_slide)
+                        fast_slide(st, s, n);
                     lookahead = n - s;
                     match_available = (int)(key & 1);
                     match_length = (key >> 1) & 511;
@@ -1299,6 +1405,7 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
                 }
                 /* step k is decided here, with the source's longer match */
                 unfollowed = k;
+                sym_end = DS_SYM_END - (P->cnt[k] - P->cnt[k0] - u.nsym);
             }
         }
         uint32_t prev_length = match_length, prev_match = match_start;
@@ -1338,12 +1445,18 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
             s = s - 1 + prev_length;
             match_available = 0;
             match_length = 2;
-            if (st->f.nsym == DS_SYM_END)
+            if (st->f.nsym == sym_end) {
+                if (planned)
+                    sym_end = plan_block_flush(st, P, &k0, unfollowed, &u);
                 flush_block(st, s);
+            }
         } else if (match_available) {
             tally_lit(&st->f, buf[s - 1]);
-            if (st->f.nsym == DS_SYM_END)
+            if (st->f.nsym == sym_end) {
+                if (planned)
+                    sym_end = plan_block_flush(st, P, &k0, unfollowed, &u);
                 flush_block(st, s);
+            }
             s++;
         } else {
             match_available = 1;
@@ -1354,7 +1467,7 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
         tally_lit(&st->f, buf[s - 1]);
     if (planned) { /* the plan's symbols, less those of the steps not followed */
         plan_untally(&u, P, unfollowed, P->nsteps + 1);
-        plan_add(&st->f, &P->total, &u);
+        plan_range_add(&st->f, P, k0, P->nsteps + 1, &u);
     }
     st->match_available = 0;
     st->match_length = match_length;
@@ -1393,8 +1506,8 @@ int ds_run(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint
  * a longer match is exact; a smaller one only saves work.
  */
 static void plan_flags_c(const ds_plan *P, const ds_srcidx *S, const fast_ctx *F,
-                         uint64_t *flag) {
-    for (uint32_t w = 0; w <= P->nsteps >> 6; w++) {
+                         uint64_t *flag, uint32_t words) {
+    for (uint32_t w = 0; w < words; w++) {
         uint64_t acc = 0; /* in a register: no store-to-load chain per step */
         for (uint32_t b = 0; b < 64; b++) {
             uint32_t e = P->chk[w * 64 + b], h = e & 0x7fff, fb = e >> 16;
@@ -1410,12 +1523,13 @@ static void plan_flags_c(const ds_plan *P, const ds_srcidx *S, const fast_ctx *F
 /* The same with AVX2 gathers, eight steps at a time. */
 __attribute__((target("avx2"))) static void plan_flags_avx2(const ds_plan *P,
                                                              const ds_srcidx *S,
-                                                             const fast_ctx *F, uint64_t *flag) {
+                                                             const fast_ctx *F, uint64_t *flag,
+                                                             uint32_t words) {
     __m256i tail[8];
     for (uint32_t k = 0; k < 8; k++) /* a hash is below 2^15: -1 never equals one */
         tail[k] = _mm256_set1_epi32(k < F->ntail ? (int)F->tail_hash[k] : -1);
     const __m256i low15 = _mm256_set1_epi32(0x7fff), low5 = _mm256_set1_epi32(31);
-    for (uint32_t w = 0; w <= P->nsteps >> 6; w++) {
+    for (uint32_t w = 0; w < words; w++) {
         uint64_t acc = 0;
         for (uint32_t v = 0; v < 8; v++) {
             __m256i e = _mm256_loadu_si256((const __m256i *)(P->chk + w * 64 + v * 8));
@@ -1437,14 +1551,16 @@ __attribute__((target("avx2"))) static void plan_flags_avx2(const ds_plan *P,
 }
 #endif
 
-static void plan_flags(const ds_plan *P, const ds_srcidx *S, const fast_ctx *F, uint64_t *flag) {
+/* Flag words [0, words). */
+static void plan_flags(const ds_plan *P, const ds_srcidx *S, const fast_ctx *F, uint64_t *flag,
+                       uint32_t words) {
 #if DS_X86
     if (__builtin_cpu_supports("avx2")) {
-        plan_flags_avx2(P, S, F, flag);
+        plan_flags_avx2(P, S, F, flag, words);
         return;
     }
 #endif
-    plan_flags_c(P, S, F, flag);
+    plan_flags_c(P, S, F, flag, words);
 }
 
 int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint32_t tpos,
@@ -1485,12 +1601,14 @@ int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *bu
         for (uint32_t k = 0; k < F.ntail; k++)
             S->present[F.tail_hash[k] >> 6] |= 1ull << (F.tail_hash[k] & 63);
     }
-    /* The plan applies when no block can end in the pair's rest. */
     const ds_plan *P = &T->plan;
     uint64_t flag[DS_TARGET_MAX / 64 + 2];
-    int planned = F.S && F.tp && P->at && st->f.nsym + (n - st->strstart) + 2 < DS_SYM_END;
+    int planned = F.S && F.tp && P->at;
     if (planned) {
-        plan_flags(P, F.S, &F, flag);
+        /* steps from P->reach on are too far from any source position */
+        uint32_t words = (P->reach + 63) >> 6, all = (P->nsteps >> 6) + 1;
+        plan_flags(P, F.S, &F, flag, words);
+        memset(flag + words, 0, (all - words) * sizeof *flag);
         F.P = P;
         F.flag = flag;
         if (t->logging)
@@ -1537,7 +1655,7 @@ static int rec_reserve(ds_target *T, size_t *cap, size_t need) {
     return 0;
 }
 
-int ds_target_build(ds_target *T, const uint8_t *t, uint32_t n) {
+int ds_target_build(ds_target *T, const uint8_t *t, uint32_t n, uint32_t chain) {
     memset(T, 0, sizeof *T);
     T->n = n;
     uint32_t npos = n >= 3 ? n - 2 : 0; /* positions with a hash */
@@ -1547,28 +1665,37 @@ int ds_target_build(ds_target *T, const uint8_t *t, uint32_t n) {
     uint32_t *head = calloc(DS_HASH_SIZE, sizeof *head); /* 1 + position, 0 = none */
     uint32_t *prev = malloc((npos + 1) * sizeof *prev);
     uint16_t *cnt = calloc(DS_HASH_SIZE, sizeof *cnt);
+    uint32_t *first = malloc(DS_HASH_SIZE * sizeof *first); /* oldest position per hash */
     size_t cap = 2 * (size_t)npos + 16, nrec = 0;
     T->rec = malloc(cap * sizeof *T->rec);
     int rc = 0;
-    if (!T->hash || !T->count || !T->rec_off || !head || !prev || !cnt || !T->rec) {
+    if (!T->hash || !T->count || !T->rec_off || !head || !prev || !cnt || !first || !T->rec) {
         rc = -1;
         goto done;
     }
     for (uint32_t i = 0; i < npos; i++) {
         uint32_t h = hash3(t + i);
         T->hash[i] = (uint16_t)h;
-        T->count[i] = cnt[h];
-        if (cnt[h] < UINT16_MAX)
+        if (!cnt[h])
+            first[h] = i;
+        /* The source lies past the oldest target position of this hash:
+         * out of reach if the MAX_DIST limit stops the chain there. */
+        T->count[i] = cnt[h] && out_of_reach(i - first[h], cnt[h] - 1u) ? UINT16_MAX : cnt[h];
+        if (cnt[h] < UINT16_MAX - 1)
             cnt[h]++;
         T->rec_off[i] = (uint32_t)nrec;
         uint32_t lookahead = n - i;
         uint32_t maxlen = lookahead < 258 ? lookahead : 258;
         uint32_t best = 0, idx = 0;
-        /* Chains never hold more than 4096 useful entries (level 9's budget). */
-        for (uint32_t j1 = head[h]; j1 && idx < 4096 && best < maxlen; j1 = prev[j1 - 1], idx++) {
+        for (uint32_t j1 = head[h]; j1 && idx < chain && best < maxlen; j1 = prev[j1 - 1], idx++) {
             uint32_t j = j1 - 1;
-            if (t[j] != t[i] || t[j + 1] != t[i + 1])
-                continue; /* hash collision: length < 3, never a match */
+            if (out_of_reach(i - j, idx))
+                break; /* and every older one */
+            /* as zlib, the byte at best first: most candidates cannot beat
+             * it (j + best < n: best < maxlen <= n - i); then the first two
+             * (a hash collision: length < 3, never a match) */
+            if (t[j + best] != t[i + best] || t[j] != t[i] || t[j + 1] != t[i + 1])
+                continue;
             uint32_t len = common_len(t + i, t + j, maxlen);
             if (len > best) {
                 if (rec_reserve(T, &cap, nrec + 1)) {
@@ -1598,6 +1725,7 @@ done:
     free(head);
     free(prev);
     free(cnt);
+    free(first);
     if (rc)
         ds_target_free(T);
     return rc;
@@ -1611,7 +1739,8 @@ size_t ds_target_bytes(const ds_target *T) {
         b += (npos + 1) * sizeof *T->tp;
     if (T->plan.at)
         b += (n + 1) * (sizeof *T->plan.at + sizeof *T->plan.step) +
-             (n + 2) * sizeof *T->plan.sym + ((n >> 6) * 64 + 64) * sizeof *T->plan.chk;
+             (n + 2) * (sizeof *T->plan.sym + sizeof *T->plan.cnt) +
+             ((n >> 6) * 64 + 64) * sizeof *T->plan.chk;
     return b;
 }
 
@@ -1852,6 +1981,7 @@ static void plan_free(ds_plan *P) {
     free(P->step);
     free(P->sym);
     free(P->chk);
+    free(P->cnt);
     memset(P, 0, sizeof *P);
 }
 
@@ -1869,7 +1999,8 @@ static int plan_build(ds_target *T, const ds_cfg *c, const uint8_t *t) {
     P->step = malloc(((size_t)n + 1) * sizeof *P->step);
     P->sym = malloc(((size_t)n + 2) * sizeof *P->sym);
     P->chk = calloc(((size_t)n >> 6) * 64 + 64, sizeof *P->chk);
-    if (!pad || !P->at || !P->step || !P->sym || !P->chk) {
+    P->cnt = malloc(((size_t)n + 2) * sizeof *P->cnt);
+    if (!pad || !P->at || !P->step || !P->sym || !P->chk || !P->cnt) {
         free(pad);
         plan_free(P);
         return -1;
@@ -1878,10 +2009,14 @@ static int plan_build(ds_target *T, const ds_cfg *c, const uint8_t *t) {
         memcpy(pad, t, n);
     for (uint32_t i = 0; i <= n; i++)
         P->at[i] = DS_PLAN_NONE;
-    uint32_t i = 0, ml = 2, ms = 0, k = 0;
+    uint32_t i = 0, ml = 2, ms = 0, k = 0, nsym = 0;
     int ma = 0;
+    P->reach = UINT32_MAX;
     while (i < n) {
         uint32_t lookahead = n - i;
+        if (i >= DS_MAX_DIST && P->reach == UINT32_MAX)
+            P->reach = k;
+        P->cnt[k] = nsym;
         P->at[i] = (uint16_t)k;
         ds_pstep *ps = &P->step[k];
         ps->pos = (uint16_t)i;
@@ -1912,8 +2047,12 @@ static int plan_build(ds_target *T, const ds_cfg *c, const uint8_t *t) {
             ma = 1;
             i++;
         }
+        nsym += sym != PLAN_NOSYM;
         P->sym[k++] = sym;
     }
+    P->cnt[k] = nsym;
+    if (P->reach > k)
+        P->reach = k;
     P->sym[k] = ma ? plan_lit_sym(pad[n - 1]) : PLAN_NOSYM;
     ds_untally all; /* the plan's total: all of its steps "taken back" */
     memset(&all, 0, sizeof all);

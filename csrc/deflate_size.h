@@ -109,8 +109,10 @@ int ds_run(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint
  * "records": the candidates whose match length beats every candidate
  * before them in chain order, with their chain index.  A search with any
  * starting best, chain budget and nice length only needs these records.
- * Valid when source + target fit before the first MAX_DIST limit
- * (ds_target_usable).
+ * Distances are the pair's: a candidate counts while zlib's MAX_DIST
+ * limit lets the chain reach it (the first one at most DS_MAX_DIST back,
+ * the others less), and count[i] is UINT16_MAX when that limit stops the
+ * chain inside the target, before any source position.
  */
 typedef struct ds_rec {
     uint16_t idx; /* chain index (0 = first candidate) */
@@ -156,6 +158,9 @@ typedef struct ds_plan {
     uint32_t *chk;      /* chk[k]: hash | search << 15 | gram filter bit << 16, where
                            search = 1 when the step's search goes on to the source's
                            candidates; zero-padded to a multiple of 64 steps */
+    uint32_t *cnt;      /* cnt[k]: symbols of steps [0, k) (K + 1 entries): where a block ends */
+    uint32_t reach;     /* steps before the first at target index >= DS_MAX_DIST: only
+                           these can meet a source candidate */
     ds_freqs total;     /* all of sym[0..K] */
 } ds_plan;
 
@@ -171,10 +176,11 @@ typedef struct ds_target {
     size_t rec_cap;    /* entries allocated in rec */
 } ds_target;
 
-#define DS_TARGET_MAX 16384u /* larger targets get no precomputation */
-#define DS_FAST_TOTAL 32000u /* source + target at most this: fast path */
+#define DS_TARGET_MAX 65534u /* larger targets get no precomputation (16-bit positions) */
+#define DS_FAST_TOTAL 32000u /* sources up to this: indexed, extended, fast path */
 
-int ds_target_build(ds_target *T, const uint8_t *t, uint32_t n);
+/* Records of chain index < chain (the level's budget; at most 65535). */
+int ds_target_build(ds_target *T, const uint8_t *t, uint32_t n, uint32_t chain);
 /* Resolve T's records for level c (ds_tpos) and plan T's own parse
  * (ds_plan; t is the target T was built from).  0 or -1 (no memory). */
 int ds_target_resolve(ds_target *T, const ds_cfg *c, const uint8_t *t);
@@ -211,7 +217,8 @@ void ds_srcidx_free(ds_srcidx *S);
 /*
  * Like ds_run from a paused state to the end, for buf = source ⊕ target
  * with the target starting at tpos and T built from it (levels 4-9 only,
- * tpos + T->n <= DS_FAST_TOTAL).  Target positions are not inserted in
+ * tpos <= DS_FAST_TOTAL; the window may slide and blocks end anywhere
+ * in the target).  Target positions are not inserted in
  * the tables; their own candidates come from T, the source's from S
  * (built from buf[0..tpos)) or, if S is NULL, from the tables.  S's
  * bitmap is changed during the call and restored before it returns.

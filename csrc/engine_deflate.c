@@ -206,7 +206,7 @@ static int dtarget_new(const zf_params *p, const uint8_t *t, size_t n, void **st
         return ZF_ENOMEM;
     ds_cfg cfg;
     ds_cfg_for_level(p->level, &cfg);
-    if (ds_target_build(T, t, (uint32_t)n) != 0) {
+    if (ds_target_build(T, t, (uint32_t)n, cfg.chain) != 0) {
         free(T);
         return ZF_ENOMEM;
     }
@@ -236,7 +236,7 @@ static int pair_state(dctx *c, const void *tstate, const uint8_t *t, size_t n, d
         memcpy(c->cat + c->src_len, t, n);
     c->tab.logging = 1;
     const ds_target *T = tstate;
-    if (T && c->cfg.slow && T->n == n && total <= DS_FAST_TOTAL)
+    if (T && c->cfg.slow && T->n == n && (total <= DS_FAST_TOTAL || c->sidx_valid))
         rc = ds_run_target(&c->cfg, st, &c->tab, c->cat, c->src_len, T,
                            c->sidx_valid ? &c->sidx : NULL);
     else

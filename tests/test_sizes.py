@@ -147,6 +147,30 @@ def test_target_batches_equal_single_pairs(corpus, level):
         assert np.array_equal(got, reference.cdist(sources, targets, level=level)), n
 
 
+@pytest.mark.parametrize("level", [4, 6, 9])
+def test_long_targets_follow_their_plan_exactly(corpus, level):
+    """Targets of 16-64 KiB have a target state: a pair follows the
+    target's own parse past the 32,506-byte reach of the source, through
+    block ends that move with the source, and past the window's slide
+    (pairs over 65,274 bytes); copies of the source sit in the target,
+    some right at the reach."""
+    rng = random.Random(level)
+    text = "\n\n".join(corpus).encode()
+    sources = [corpus[0].encode(), text[:3000], bytes(rng.randrange(256) for _ in range(900)),
+               text[5000:25000]]
+    targets = []
+    for n in (16_384, 40_000, 65_000):
+        start = rng.randrange(len(text) - n)
+        t = bytearray(text[start:start + n])
+        for src in sources[:3]:
+            for at in (rng.randrange(n - 600), 32_506 - len(src) + 100, 32_506 - len(src) + 101):
+                t[at:at + 400] = src[100:500]
+        targets.append(bytes(t[:n]))
+    targets.append(bytes(rng.randrange(256) for _ in range(30_000)) + text[:20_000])
+    got = zipfit.cdist(sources, targets, level=level, workers=2)
+    assert np.array_equal(got, reference.cdist(sources, targets, level=level))
+
+
 def test_cdist_float32(small_task):
     sources, targets = small_task
     d64 = zipfit.cdist(sources[:10], targets[:3])

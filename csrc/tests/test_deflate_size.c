@@ -577,6 +577,76 @@ int main(int argc, char **argv) {
         }
         printf("pairs  %-7s %6ld cases ok\n", "long", n_cases - before);
     }
+    /* 4c. long targets with their states (16 KiB to DS_TARGET_MAX) after
+     * sources up to 32000 bytes: the pair follows the target's plan past
+     * the MAX_DIST limit, through block ends that move with the source
+     * (random stretches fill blocks fast, some are stored) and past the
+     * window's slides; copies of the source deep in the target give
+     * source matches near 32506 bytes back */
+    {
+        long before = n_cases;
+        static uint8_t *tg[3];
+        size_t nt[3];
+        for (int j = 0; j < 3; j++)
+            tg[j] = malloc(DS_TARGET_MAX);
+        /* A block that ends while the pair parses for real: random bytes
+         * (a symbol each) in the source and the target, and in the target
+         * 5-byte copies of the source back to back where the pair's 16383rd
+         * symbol falls (the plan's symbols there are not the pair's). */
+        for (int it = 0; it < 4; it++) {
+            size_t ns = 3000, ntg0 = 60000, from = 12600 + 200 * (size_t)it;
+            gen(G_RANDOM, x, ns);
+            gen(G_RANDOM, tg[0], 34000);
+            gen(G_TEXT, tg[0] + 34000, ntg0 - 34000);
+            for (size_t at = from; at < from + 2500; at += 5)
+                memcpy(tg[0] + at, x + rndn(ns - 4), 5);
+            nt[0] = ntg0;
+            for (int level = 4; level <= 9; level++)
+                if (check_row_states(level, ZF_WRAP_GZIP, x, ns, tg, nt, 1, 0, "longtgt"))
+                    goto out;
+        }
+        for (int it = 0; it < 10 * scale; it++) {
+            size_t ns = it % 3 == 0 ? rndn(1200) : it % 3 == 1 ? rndn(8000) : rndn(32001);
+            if (rndn(3) == 0)
+                gen(G_RANDOM, x, ns);
+            else if (rnd() & 1)
+                gen_patchwork(x, ns, 1 + rndn(4000));
+            else
+                gen(G_TEXT, x, ns);
+            int ntg = 1 + (int)rndn(3);
+            /* a third of the rows: pairs over 65274 bytes (the window slides) */
+            size_t tmin = it % 3 == 2 && ns > 200 ? 65274 - ns + 1 : 16384;
+            if (tmin < 16384)
+                tmin = 16384;
+            for (int j = 0; j < ntg; j++) {
+                nt[j] = tmin + rndn(DS_TARGET_MAX - tmin + 1);
+                switch (rndn(3)) {
+                case 0: gen(G_TEXT, tg[j], nt[j]); break;
+                case 1: gen_patchwork(tg[j], nt[j], 1 + rndn(20000)); break;
+                default: gen((int)rndn(G_NGEN), tg[j], nt[j]); break;
+                }
+                /* copies of the source: a few, or many (the pair leaves the plan
+                 * often, so blocks also end while it parses for real) */
+                for (int r = rnd() & 1 ? (int)rndn(4) : 50 + (int)rndn(400); r > 0 && ns > 16; r--) {
+                    size_t l = 3 + rndn(ns < 600 ? ns - 2 : 600), from = rndn(ns - l + 1);
+                    /* anywhere, or where it is DS_MAX_DIST - 2 .. + 2 after its original */
+                    size_t at = rnd() & 1 ? rndn(nt[j] - l + 1) : DS_MAX_DIST + from - ns + rndn(5) - 2;
+                    if (at > nt[j] - l)
+                        at = nt[j] - l;
+                    memcpy(tg[j] + at, x + from, l);
+                }
+                /* 5-byte copies back to back over up to 16000 bytes: the pair
+                 * parses long stretches for real, and blocks can end in them */
+                if (ns > 5 && rnd() & 1)
+                    for (size_t at = rndn(16000), e = at + 1000 + rndn(15000); at < e; at += 5)
+                        memcpy(tg[j] + at, x + rndn(ns - 4), 5);
+            }
+            int level = 4 + (int)rndn(6);
+            if (check_row_states(level, (int)rndn(3), x, ns, tg, nt, ntg, 0, "longtgt"))
+                goto out;
+        }
+        printf("pairs  %-7s %6ld cases ok\n", "longtgt", n_cases - before);
+    }
     /* 5. the pair loop of zf_loop.c, 2 threads, shared target states */
     {
         long before = n_cases;
