@@ -1338,6 +1338,9 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
     if (planned)
         memset(&u, 0, sizeof u);
     int may_slide = F && n > DS_WSIZE + DS_MAX_DIST;
+    /* a block can end in the rest of the pair (else the plan's block
+     * bookkeeping is skipped: most pairs) */
+    int may_end = planned && st->f.nsym + (n - s) + 2 >= DS_SYM_END;
     for (;;) {
         /* fast mode (F): the lookahead is n - s (see fast_slide) */
         if (may_slide)
@@ -1384,7 +1387,8 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
                         if ((found = plan_search(c, t, buf, tpos, n, P, k, &found_start, F)))
                             break;
                     }
-                    plan_blocks(st, P, tpos, n, a, k, &k0, &u, may_slide);
+                    if (may_end)
+                        plan_blocks(st, P, tpos, n, a, k, &k0, &u, may_slide);
                     if (k == P->nsteps) { /* the plan to its end, last literal included */
                         unfollowed = k + 1;
                         s = n;
@@ -1405,7 +1409,8 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
                 }
                 /* step k is decided here, with the source's longer match */
                 unfollowed = k;
-                sym_end = DS_SYM_END - (P->cnt[k] - P->cnt[k0] - u.nsym);
+                if (may_end)
+                    sym_end = DS_SYM_END - (P->cnt[k] - P->cnt[k0] - u.nsym);
             }
         }
         uint32_t prev_length = match_length, prev_match = match_start;
