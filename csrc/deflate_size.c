@@ -1660,62 +1660,113 @@ static int rec_reserve(ds_target *T, size_t *cap, size_t need) {
     return 0;
 }
 
+/*
+ * gl[i]: 1 + the previous position whose first gram_len[g] bytes equal
+ * those at i, 0 if none (positions 0 .. npos-1 of x, padded with 8 zero
+ * bytes).  map: 2^bits slots of scratch.
+ */
+static void gram_links(const uint8_t *x, uint32_t npos, int g, uint32_t *map, uint32_t bits,
+                       uint32_t *gl) {
+    uint32_t mask = (1u << bits) - 1;
+    memset(map, 0, ((size_t)mask + 1) * sizeof *map);
+    for (uint32_t i = 0; i < npos; i++) {
+        uint64_t key = gram_key(x + i, g);
+        uint32_t k = map_slot(key, bits);
+        while (map[k] && gram_key(x + map[k] - 1, g) != key)
+            k = (k + 1) & mask;
+        gl[i] = map[k];
+        map[k] = i + 1;
+    }
+}
+
 int ds_target_build(ds_target *T, const uint8_t *t, uint32_t n, uint32_t chain) {
     memset(T, 0, sizeof *T);
     T->n = n;
     uint32_t npos = n >= 3 ? n - 2 : 0; /* positions with a hash */
+    uint32_t bits = 6;
+    while ((1u << bits) < 2 * npos)
+        bits++;
     T->hash = malloc((npos + 1) * sizeof *T->hash);
     T->count = malloc((npos + 1) * sizeof *T->count);
     T->rec_off = malloc((npos + 2) * sizeof *T->rec_off);
-    uint32_t *head = calloc(DS_HASH_SIZE, sizeof *head); /* 1 + position, 0 = none */
-    uint32_t *prev = malloc((npos + 1) * sizeof *prev);
-    uint16_t *cnt = calloc(DS_HASH_SIZE, sizeof *cnt);
+    uint32_t *occ = malloc((npos + 1) * sizeof *occ); /* same-hash positions before i */
+    uint32_t *cnt = calloc(DS_HASH_SIZE, sizeof *cnt);
     uint32_t *first = malloc(DS_HASH_SIZE * sizeof *first); /* oldest position per hash */
+    uint32_t *map = malloc(((size_t)1 << bits) * sizeof *map);
+    uint32_t *link[DS_NGRAMS] = {0};
+    uint8_t *pad = calloc((size_t)n + 8, 1); /* gram keys read 8 bytes */
     size_t cap = 2 * (size_t)npos + 16, nrec = 0;
     T->rec = malloc(cap * sizeof *T->rec);
-    int rc = 0;
-    if (!T->hash || !T->count || !T->rec_off || !head || !prev || !cnt || !first || !T->rec) {
-        rc = -1;
+    int rc = -1;
+    for (int g = 0; g < DS_NGRAMS; g++)
+        if (!(link[g] = malloc((npos + 1) * sizeof *link[g])))
+            goto done;
+    if (!T->hash || !T->count || !T->rec_off || !occ || !cnt || !first || !map || !pad ||
+        !T->rec)
         goto done;
-    }
+    if (n)
+        memcpy(pad, t, n);
+    for (int g = 0; g < DS_NGRAMS; g++)
+        gram_links(pad, npos, g, map, bits, link[g]);
     for (uint32_t i = 0; i < npos; i++) {
         uint32_t h = hash3(t + i);
         T->hash[i] = (uint16_t)h;
         if (!cnt[h])
             first[h] = i;
+        occ[i] = cnt[h]++;
         /* The source lies past the oldest target position of this hash:
          * out of reach if the MAX_DIST limit stops the chain there. */
-        T->count[i] = cnt[h] && out_of_reach(i - first[h], cnt[h] - 1u) ? UINT16_MAX : cnt[h];
-        if (cnt[h] < UINT16_MAX - 1)
-            cnt[h]++;
+        T->count[i] = occ[i] && out_of_reach(i - first[h], occ[i] - 1)
+                          ? UINT16_MAX
+                          : (uint16_t)(occ[i] < UINT16_MAX - 1 ? occ[i] : UINT16_MAX - 1);
+    }
+    /*
+     * Records: the chain's candidates (decreasing position; chain index =
+     * same-hash positions between) that beat every one before them.  Only
+     * a candidate sharing best + 1 bytes can, so the walk follows the
+     * chain of the longest gram of at most best + 1 bytes, as
+     * deep_source_search does over a source, and stops where the level's
+     * budget or zlib's MAX_DIST limit stops the hash chain.
+     */
+    for (uint32_t i = 0; i < npos; i++) {
         T->rec_off[i] = (uint32_t)nrec;
         uint32_t lookahead = n - i;
         uint32_t maxlen = lookahead < 258 ? lookahead : 258;
-        uint32_t best = 0, idx = 0;
-        for (uint32_t j1 = head[h]; j1 && idx < chain && best < maxlen; j1 = prev[j1 - 1], idx++) {
-            uint32_t j = j1 - 1;
-            if (out_of_reach(i - j, idx))
+        uint32_t best = 0;
+        int g = 0;
+        for (uint32_t q1 = link[0][i]; q1;) {
+            uint32_t q = q1 - 1, idx = occ[i] - occ[q] - 1;
+            if (idx >= chain || out_of_reach(i - q, idx))
                 break; /* and every older one */
-            /* as zlib, the byte at best first: most candidates cannot beat
-             * it (j + best < n: best < maxlen <= n - i); then the first two
-             * (a hash collision: length < 3, never a match) */
-            if (t[j + best] != t[i + best] || t[j] != t[i] || t[j + 1] != t[i + 1])
+            if (pad[q + best] != pad[i + best]) { /* zlib's first test: cannot beat best */
+                q1 = link[g][q];
                 continue;
-            uint32_t len = common_len(t + i, t + j, maxlen);
+            }
+            uint32_t len = common_len(pad + i, pad + q, maxlen);
             if (len > best) {
-                if (rec_reserve(T, &cap, nrec + 1)) {
-                    rc = -1;
+                if (rec_reserve(T, &cap, nrec + 1))
                     goto done;
-                }
                 T->rec[nrec].idx = (uint16_t)idx;
                 T->rec[nrec].len = (uint16_t)len;
-                T->rec[nrec].pos = j;
+                T->rec[nrec].pos = q;
                 nrec++;
                 best = len;
+                if (best >= maxlen)
+                    break;
+                int g2 = gram_for(best);
+                if (g2 != g) { /* a narrower chain: from q if it has the gram, else below it */
+                    g = g2;
+                    if (len >= gram_len[g]) {
+                        q1 = link[g][q];
+                    } else {
+                        for (q1 = link[g][i]; q1 && q1 - 1 >= q;)
+                            q1 = link[g][q1 - 1];
+                    }
+                    continue;
+                }
             }
+            q1 = link[g][q];
         }
-        prev[i] = head[h];
-        head[h] = i + 1;
     }
     T->rec_off[npos] = (uint32_t)nrec;
     T->rec_cap = cap;
@@ -1726,11 +1777,15 @@ int ds_target_build(ds_target *T, const uint8_t *t, uint32_t n, uint32_t chain) 
             T->rec_cap = nrec;
         }
     }
+    rc = 0;
 done:
-    free(head);
-    free(prev);
+    free(occ);
     free(cnt);
     free(first);
+    free(map);
+    free(pad);
+    for (int g = 0; g < DS_NGRAMS; g++)
+        free(link[g]);
     if (rc)
         ds_target_free(T);
     return rc;
