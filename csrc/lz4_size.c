@@ -99,7 +99,7 @@ ALWAYS_INLINE int run(const uint8_t *restrict b, const uint16_t *restrict H, uin
                       uint32_t be, void *restrict tab, lzs_pos *restrict P, uint32_t nb0,
                       uint32_t cap, uint32_t *restrict res, const int u16, const int checks,
                       const int prefix, lzs_trace *restrict rec, const lzs_trace *restrict tr,
-                      uint32_t X) {
+                      uint32_t X, const uint16_t *restrict Hy, const int lng) {
     uint16_t *restrict T16 = (uint16_t *)tab;
     uint32_t *restrict T32 = (uint32_t *)tab;
     /* prefix runs: writes since the last safe point, to roll back */
@@ -112,7 +112,9 @@ ALWAYS_INLINE int run(const uint8_t *restrict b, const uint16_t *restrict H, uin
     lzs_event *ev = NULL; /* recording: the event being filled */
 
 /* H (single-block mode, may be NULL): precomputed hash of every position */
-#define HASH(p) (H ? (uint32_t)H[p] : hash_at(b + (p), u16))
+/* lng: y's hashes are read from the target's own array Hy (not copied) */
+#define HASH(p)                                                                            \
+    (H ? (lng && (p) >= X ? (uint32_t)Hy[(p) - X] : (uint32_t)H[p]) : hash_at(b + (p), u16))
 #define TGET(h) (u16 ? (uint32_t)T16[h] : T32[h])
 #define TSET(hh, v)                                                                        \
     do {                                                                                   \
@@ -366,14 +368,14 @@ pause:
 static uint32_t single_full(const uint8_t *b, uint32_t n, uint16_t *t, lzs_pos pos,
                             uint32_t nb0) {
     uint32_t res = 0;
-    run(b, NULL, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, NULL, NULL, 0);
+    run(b, NULL, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, NULL, NULL, 0, NULL, 0);
     return res;
 }
 
 static uint32_t single_full_h(const uint8_t *b, const uint16_t *H, uint32_t n, uint16_t *t,
                               lzs_pos pos, uint32_t nb0) {
     uint32_t res = 0;
-    run(b, H, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, NULL, NULL, 0);
+    run(b, H, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, NULL, NULL, 0, NULL, 0);
     return res;
 }
 
@@ -381,7 +383,17 @@ static uint32_t single_full_h(const uint8_t *b, const uint16_t *H, uint32_t n, u
 static uint32_t single_replay(const uint8_t *b, const uint16_t *H, uint32_t n, uint16_t *t,
                               lzs_pos pos, uint32_t nb0, const lzs_trace *tr, uint32_t X) {
     uint32_t res = 0;
-    run(b, H, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, NULL, tr, X);
+    run(b, H, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, NULL, tr, X, NULL, 0);
+    return res;
+}
+
+/* The same for a long target (LZS_LONG_MIN bytes or more): y's hashes are
+ * read from Hy, the target's own array, instead of being copied per pair. */
+static uint32_t single_replay_long(const uint8_t *b, const uint16_t *H, uint32_t n, uint16_t *t,
+                                   lzs_pos pos, uint32_t nb0, const lzs_trace *tr, uint32_t X,
+                                   const uint16_t *Hy) {
+    uint32_t res = 0;
+    run(b, H, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, NULL, tr, X, Hy, 1);
     return res;
 }
 
@@ -390,19 +402,19 @@ static uint32_t single_record(const uint8_t *b, const uint16_t *H, uint32_t n, u
                               uint32_t nb0, lzs_trace *rec) {
     uint32_t res = 0;
     lzs_pos pos = {LZS_START, 0, 0, 0, 0, 0, 0};
-    run(b, H, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, rec, NULL, 0);
+    run(b, H, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, rec, NULL, 0, NULL, 0);
     return res;
 }
 
 static void single_prefix(const uint8_t *b, uint32_t n, uint16_t *t, lzs_pos *pos, uint32_t nb0) {
     uint32_t res;
-    run(b, NULL, 0, n, t, pos, nb0, 0, &res, 1, 0, 1, NULL, NULL, 0);
+    run(b, NULL, 0, n, t, pos, nb0, 0, &res, 1, 0, 1, NULL, NULL, 0, NULL, 0);
 }
 
 static uint32_t linked_full(const uint8_t *b, uint32_t bs, uint32_t be, uint32_t *t, lzs_pos pos,
                             uint32_t nb0) {
     uint32_t res = 0;
-    run(b, NULL, bs, be, t, &pos, nb0, be - bs - 1, &res, 0, 1, 0, NULL, NULL, 0);
+    run(b, NULL, bs, be, t, &pos, nb0, be - bs - 1, &res, 0, 1, 0, NULL, NULL, 0, NULL, 0);
     return res;
 }
 
@@ -410,7 +422,7 @@ static void linked_prefix(const uint8_t *b, uint32_t bs, uint32_t x_end, uint32_
                           lzs_pos *pos, uint32_t nb0) {
     uint32_t res;
     /* the smallest budget any target can give this block */
-    run(b, NULL, bs, x_end, t, pos, nb0, x_end - bs - 1, &res, 0, 1, 1, NULL, NULL, 0);
+    run(b, NULL, bs, x_end, t, pos, nb0, x_end - bs - 1, &res, 0, 1, 1, NULL, NULL, 0, NULL, 0);
 }
 
 /* ---------------------------------------------------------------- frames */
@@ -485,11 +497,12 @@ static void t16_make(lzs_sizer *s, int want) {
  * (H: hashes of b's positions, or NULL). */
 static uint64_t single_frame(lzs_sizer *s, const uint8_t *b, const uint16_t *H,
                              const lzs_trace *tr, uint32_t X, uint32_t n, lzs_pos pos,
-                             int want) {
+                             int want, const uint16_t *Hy) {
     if (n == 0)
         return frame_len(0, 0);
     t16_make(s, want);
-    uint32_t c = tr  ? single_replay(b, H, n, s->t16, pos, s->nb0, tr, X)
+    uint32_t c = tr && Hy ? single_replay_long(b, H, n, s->t16, pos, s->nb0, tr, X, Hy)
+                 : tr     ? single_replay(b, H, n, s->t16, pos, s->nb0, tr, X)
                  : H ? single_full_h(b, H, n, s->t16, pos, s->nb0)
                      : single_full(b, n, s->t16, pos, s->nb0);
     /* Copying the 16 KB table back (next time) is cheaper than logging
@@ -502,7 +515,7 @@ int lzs_size(lzs_sizer *s, const uint8_t *x, size_t n, uint64_t *out) {
     if (n > LZS_MAX_INPUT)
         return -2;
     if (n <= LZS_BLOCK) {
-        *out = single_frame(s, x, NULL, NULL, 0, (uint32_t)n, START, 1);
+        *out = single_frame(s, x, NULL, NULL, 0, (uint32_t)n, START, 1, NULL);
         return 0;
     }
     memset(s->t32, 0, TABLE_BYTES);
@@ -673,13 +686,15 @@ int lzs_pair(lzs_sizer *s, const uint8_t *y, size_t m, const lzs_target *tg, uin
         /* hashes across the seam, then y's own */
         for (size_t i = X > 3 ? X - 3 : 0; i < X && i + 4 <= n; i++)
             H[i] = (uint16_t)hash_at(s->buf + i, 1);
-        if (tg)
+        const lzs_trace *tr = tg && tg->tr.ev ? &tg->tr : NULL;
+        /* a long target's replay reads its hashes where they are */
+        const uint16_t *Hy = tr && m >= LZS_LONG_MIN ? tg->hash : NULL;
+        if (tg && !Hy)
             memcpy(H + X, tg->hash, (m - 3) * sizeof *H);
-        else
+        else if (!tg)
             for (size_t i = X; i + 4 <= n; i++)
                 H[i] = (uint16_t)hash_at(s->buf + i, 1);
-        const lzs_trace *tr = tg && tg->tr.ev ? &tg->tr : NULL;
-        *out = single_frame(s, s->buf, H, tr, (uint32_t)X, (uint32_t)n, s->s_pos, 2);
+        *out = single_frame(s, s->buf, H, tr, (uint32_t)X, (uint32_t)n, s->s_pos, 2, Hy);
         return 0;
     }
     if (!s->l_valid)

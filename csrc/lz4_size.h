@@ -76,6 +76,10 @@ typedef struct lzs_state {
     uint16_t phase;   /* LZS_SEARCH or LZS_AFTER */
 } lzs_state;
 
+/* Targets from this length on are "long": their pairs read the target's
+ * hashes where they are instead of copying them next to the source's. */
+#define LZS_LONG_MIN 4096u
+
 typedef struct lzs_trace {
     lzs_event *ev;
     lzs_state *st;
