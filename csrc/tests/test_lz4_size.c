@@ -397,7 +397,8 @@ int main(int argc, char **argv) {
         printf("pairs  %-7s %6ld cases ok\n", "long", n_cases - before);
     }
     /* 5b. long targets (LZS_LONG_MIN to 64 KiB, states with their own
-     * hashes read in place):
+     * hashes read in place; from LZS_LINKED_MIN also y's parse by the
+     * linked-block rules, replayed in a pair's first block):
      * text, repetitive, random and patchwork targets, sources that write
      * few or many table slots (short text, random or mixed bytes of up to
      * 16 KB), content shared across the seam, pairs that fit one block,
