@@ -253,13 +253,13 @@ after:
             goto pause;
         goto last;
     }
-    if (tr && ip >= X && ip != noreplay && tr->ck[ip - X] >= 0 &&
-        (u16 || (uint32_t)tr->ck[ip - X] < ecut)) {
+    int32_t k0;
+    if (tr && ip >= X && ip != noreplay && (k0 = tr->ck[ip - X]) >= 0 &&
+        (u16 || (uint32_t)k0 < ecut)) {
         /* y alone reached this same state: follow its recorded parse for as
          * long as every table lookup gives the same answer here (linked
-         * mode: up to event ecut, the last whose outcome cannot depend on
+         * mode: up to event ecut, the first whose outcome may depend on
          * where this block ends). */
-        int32_t k0 = tr->ck[ip - X];
         const lzs_event *e = &tr->ev[k0];
         const lzs_event *const ecut_e = u16 ? NULL : tr->ev + ecut;
         uint32_t off = out - tr->st[k0].out;
