@@ -105,7 +105,8 @@ def main() -> int:
     peers = os.path.join(HERE, ".peers", "bin", "python")
     humaneval, note = _common.humaneval_targets([peers] if os.path.exists(peers) else [])
     humaneval = humaneval[:16]
-    lengths = [(400, None), (8 * KB, None), (40 * KB, None), (400, 16 * KB), (400, 48 * KB)]
+    lengths = [(400, None), (8 * KB, None), (40 * KB, None), (400, 16 * KB), (400, 48 * KB),
+               (400, 64 * KB)]
     if args.quick:
         lengths = [(400, None), (8 * KB, None), (400, 16 * KB)]
     runs = [("gzip", 9), ("gzip", 6), ("gzip", 1), ("lz4", 0)]
