@@ -74,7 +74,8 @@ static void ltarget_free(void *state) {
 }
 
 /* A state takes 2 bytes per target byte for the hashes and ~15 for the
- * trace; past a target set's budget (zf_targets_prepare) a target may keep
+ * trace (targets from LZS_LINKED_MIN bytes: two traces, ~30); past a
+ * target set's budget (zf_targets_prepare) a target may keep
  * only its hashes: its pairs parse it instead of replaying it (the same
  * sizes, slower). */
 static size_t ltarget_mem(const void *state) {

@@ -31,6 +31,11 @@
  *           from the recorded state before that lookup.  A lookup whose
  *           match, alone, stopped extending backwards at y's first byte is
  *           never replayed past (after a source it may extend further).
+ *           Linked mode (u16 0): a pair over 64 KB whose seam is in its
+ *           first block replays y alone parsed by the linked rules
+ *           (lzs_target.ltr) there, up to the first event whose outcome
+ *           may depend on where that block ends (ecut); the output-budget
+ *           checks it skips are settled after the block (lzs_pair).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -99,7 +104,7 @@ ALWAYS_INLINE int run(const uint8_t *restrict b, const uint16_t *restrict H, uin
                       uint32_t be, void *restrict tab, lzs_pos *restrict P, uint32_t nb0,
                       uint32_t cap, uint32_t *restrict res, const int u16, const int checks,
                       const int prefix, lzs_trace *restrict rec, const lzs_trace *restrict tr,
-                      uint32_t X) {
+                      uint32_t X, const uint16_t *restrict Hy, const int lng, uint32_t ecut) {
     uint16_t *restrict T16 = (uint16_t *)tab;
     uint32_t *restrict T32 = (uint32_t *)tab;
     /* prefix runs: writes since the last safe point, to roll back */
@@ -112,7 +117,9 @@ ALWAYS_INLINE int run(const uint8_t *restrict b, const uint16_t *restrict H, uin
     lzs_event *ev = NULL; /* recording: the event being filled */
 
 /* H (single-block mode, may be NULL): precomputed hash of every position */
-#define HASH(p) (H ? (uint32_t)H[p] : hash_at(b + (p), u16))
+/* lng: y's hashes are read from the target's own array Hy (not copied) */
+#define HASH(p)                                                                            \
+    (H ? (lng && (p) >= X ? (uint32_t)Hy[(p) - X] : (uint32_t)H[p]) : hash_at(b + (p), u16))
 #define TGET(h) (u16 ? (uint32_t)T16[h] : T32[h])
 #define TSET(hh, v)                                                                        \
     do {                                                                                   \
@@ -246,23 +253,37 @@ after:
             goto pause;
         goto last;
     }
-    if (tr && ip >= X && ip != noreplay && tr->ck[ip - X] >= 0) {
+    int32_t k0;
+    if (tr && ip >= X && ip != noreplay && (k0 = tr->ck[ip - X]) >= 0 &&
+        (u16 || (uint32_t)k0 < ecut)) {
         /* y alone reached this same state: follow its recorded parse for as
-         * long as every table lookup gives the same answer here. */
-        int32_t k0 = tr->ck[ip - X];
+         * long as every table lookup gives the same answer here (linked
+         * mode: up to event ecut, the first whose outcome may depend on
+         * where this block ends). */
         const lzs_event *e = &tr->ev[k0];
+        const lzs_event *const ecut_e = u16 ? NULL : tr->ev + ecut;
         uint32_t off = out - tr->st[k0].out;
         uint32_t v, hit;
         for (;; e++) {
-            T16[e->pre_h] = (uint16_t)(X + e->pos - 2);
-            v = T16[e->h];
+            if (u16)
+                T16[e->pre_h] = (uint16_t)(X + e->pos - 2);
+            else
+                T32[e->pre_h] = X + e->pos - 2;
+            v = TGET(e->h);
             hit = rd32(b + v) == e->v4;
+            if (!u16)
+                hit &= v + MAXDIST >= X + e->pos;
             /* branch-free: whether a lookup matches is what mispredicts;
              * the end (hit 3) and no-replay (2) events never agree */
             uint32_t bad = (hit ^ e->hit) | (hit & (v != X + e->cand));
+            if (!u16)
+                bad |= e >= ecut_e;
             if (bad)
                 break;
-            T16[e->h] = (uint16_t)(X + e->pos);
+            if (u16)
+                T16[e->h] = (uint16_t)(X + e->pos);
+            else
+                T32[e->h] = X + e->pos;
         }
         const lzs_state *st = &tr->st[e - tr->ev];
         if (e->hit == 3) {
@@ -275,9 +296,14 @@ after:
         anchor = X + st->anchor;
         out = st->out + off;
         ip = X + e->pos;
+        if (!u16 && e >= ecut_e)
+            hit = 0; /* at the cut: the block's end may decide first */
         if (st->phase == LZS_AFTER) {
             if (hit) {
-                T16[e->h] = (uint16_t)ip;
+                if (u16)
+                    T16[e->h] = (uint16_t)ip;
+                else
+                    T32[e->h] = ip;
                 cand = v;
                 out += 1;
                 goto match;
@@ -286,7 +312,10 @@ after:
             goto after;
         }
         if (hit) { /* (a match restarts the search: no probe state needed) */
-            T16[e->h] = (uint16_t)ip;
+            if (u16)
+                T16[e->h] = (uint16_t)ip;
+            else
+                T32[e->h] = ip;
             cand = v;
             goto catch_up;
         }
@@ -366,14 +395,14 @@ pause:
 static uint32_t single_full(const uint8_t *b, uint32_t n, uint16_t *t, lzs_pos pos,
                             uint32_t nb0) {
     uint32_t res = 0;
-    run(b, NULL, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, NULL, NULL, 0);
+    run(b, NULL, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, NULL, NULL, 0, NULL, 0, 0);
     return res;
 }
 
 static uint32_t single_full_h(const uint8_t *b, const uint16_t *H, uint32_t n, uint16_t *t,
                               lzs_pos pos, uint32_t nb0) {
     uint32_t res = 0;
-    run(b, H, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, NULL, NULL, 0);
+    run(b, H, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, NULL, NULL, 0, NULL, 0, 0);
     return res;
 }
 
@@ -381,7 +410,17 @@ static uint32_t single_full_h(const uint8_t *b, const uint16_t *H, uint32_t n, u
 static uint32_t single_replay(const uint8_t *b, const uint16_t *H, uint32_t n, uint16_t *t,
                               lzs_pos pos, uint32_t nb0, const lzs_trace *tr, uint32_t X) {
     uint32_t res = 0;
-    run(b, H, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, NULL, tr, X);
+    run(b, H, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, NULL, tr, X, NULL, 0, 0);
+    return res;
+}
+
+/* The same for a long target (LZS_LONG_MIN bytes or more): y's hashes are
+ * read from Hy, the target's own array, instead of being copied per pair. */
+static uint32_t single_replay_long(const uint8_t *b, const uint16_t *H, uint32_t n, uint16_t *t,
+                                   lzs_pos pos, uint32_t nb0, const lzs_trace *tr, uint32_t X,
+                                   const uint16_t *Hy) {
+    uint32_t res = 0;
+    run(b, H, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, NULL, tr, X, Hy, 1, 0);
     return res;
 }
 
@@ -390,27 +429,46 @@ static uint32_t single_record(const uint8_t *b, const uint16_t *H, uint32_t n, u
                               uint32_t nb0, lzs_trace *rec) {
     uint32_t res = 0;
     lzs_pos pos = {LZS_START, 0, 0, 0, 0, 0, 0};
-    run(b, H, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, rec, NULL, 0);
+    run(b, H, 0, n, t, &pos, nb0, 0, &res, 1, 0, 0, rec, NULL, 0, NULL, 0, 0);
     return res;
 }
 
 static void single_prefix(const uint8_t *b, uint32_t n, uint16_t *t, lzs_pos *pos, uint32_t nb0) {
     uint32_t res;
-    run(b, NULL, 0, n, t, pos, nb0, 0, &res, 1, 0, 1, NULL, NULL, 0);
+    run(b, NULL, 0, n, t, pos, nb0, 0, &res, 1, 0, 1, NULL, NULL, 0, NULL, 0, 0);
 }
 
 static uint32_t linked_full(const uint8_t *b, uint32_t bs, uint32_t be, uint32_t *t, lzs_pos pos,
                             uint32_t nb0) {
     uint32_t res = 0;
-    run(b, NULL, bs, be, t, &pos, nb0, be - bs - 1, &res, 0, 1, 0, NULL, NULL, 0);
+    run(b, NULL, bs, be, t, &pos, nb0, be - bs - 1, &res, 0, 1, 0, NULL, NULL, 0, NULL, 0, 0);
     return res;
+}
+
+/* Linked block [0, be) of a pair x ⊕ y whose seam is in it, from x's pause,
+ * replaying tr (y alone parsed by the linked rules) up to event ecut; the
+ * budget checks of the replayed stretches are not made (see lzs_pair). */
+static uint32_t linked_replay(const uint8_t *b, uint32_t be, uint32_t *t, lzs_pos pos,
+                              uint32_t nb0, const lzs_trace *tr, uint32_t X, uint32_t ecut) {
+    uint32_t res = 0;
+    run(b, NULL, 0, be, t, &pos, nb0, be - 1, &res, 0, 1, 0, NULL, tr, X, NULL, 0, ecut);
+    return res;
+}
+
+/* y alone parsed by the linked rules (4096 x u32 table, 5-byte hash, 64 KB
+ * window) as one block without budget checks, recording its parse. */
+static void linked_record(const uint8_t *b, uint32_t n, uint32_t *t, uint32_t nb0,
+                          lzs_trace *rec) {
+    uint32_t res = 0;
+    lzs_pos pos = {LZS_START, 0, 0, 0, 0, 0, 0};
+    run(b, NULL, 0, n, t, &pos, nb0, 0, &res, 0, 0, 0, rec, NULL, 0, NULL, 0, 0);
 }
 
 static void linked_prefix(const uint8_t *b, uint32_t bs, uint32_t x_end, uint32_t *t,
                           lzs_pos *pos, uint32_t nb0) {
     uint32_t res;
     /* the smallest budget any target can give this block */
-    run(b, NULL, bs, x_end, t, pos, nb0, x_end - bs - 1, &res, 0, 1, 1, NULL, NULL, 0);
+    run(b, NULL, bs, x_end, t, pos, nb0, x_end - bs - 1, &res, 0, 1, 1, NULL, NULL, 0, NULL, 0, 0);
 }
 
 /* ---------------------------------------------------------------- frames */
@@ -449,7 +507,7 @@ int lzs_init(lzs_sizer *s, int level) {
     s->nb0 = (uint32_t)lzs_acceleration(level) << 6;
     s->t16 = calloc(T16_ENTRIES + 8, sizeof *s->t16); /* + LZS_DUMMY */
     s->t16_row = calloc(T16_ENTRIES, sizeof *s->t16_row);
-    s->t32 = calloc(T32_ENTRIES, sizeof *s->t32);
+    s->t32 = calloc(LZS_DUMMY + 8, sizeof *s->t32); /* + LZS_DUMMY (linked replays) */
     s->t32_row = calloc(T32_ENTRIES, sizeof *s->t32_row);
     s->hbuf = malloc((LZS_BLOCK + 16) * sizeof *s->hbuf);
     if (!s->t16 || !s->t16_row || !s->t32 || !s->t32_row || !s->hbuf) {
@@ -485,11 +543,12 @@ static void t16_make(lzs_sizer *s, int want) {
  * (H: hashes of b's positions, or NULL). */
 static uint64_t single_frame(lzs_sizer *s, const uint8_t *b, const uint16_t *H,
                              const lzs_trace *tr, uint32_t X, uint32_t n, lzs_pos pos,
-                             int want) {
+                             int want, const uint16_t *Hy) {
     if (n == 0)
         return frame_len(0, 0);
     t16_make(s, want);
-    uint32_t c = tr  ? single_replay(b, H, n, s->t16, pos, s->nb0, tr, X)
+    uint32_t c = tr && Hy ? single_replay_long(b, H, n, s->t16, pos, s->nb0, tr, X, Hy)
+                 : tr     ? single_replay(b, H, n, s->t16, pos, s->nb0, tr, X)
                  : H ? single_full_h(b, H, n, s->t16, pos, s->nb0)
                      : single_full(b, n, s->t16, pos, s->nb0);
     /* Copying the 16 KB table back (next time) is cheaper than logging
@@ -502,7 +561,7 @@ int lzs_size(lzs_sizer *s, const uint8_t *x, size_t n, uint64_t *out) {
     if (n > LZS_MAX_INPUT)
         return -2;
     if (n <= LZS_BLOCK) {
-        *out = single_frame(s, x, NULL, NULL, 0, (uint32_t)n, START, 1);
+        *out = single_frame(s, x, NULL, NULL, 0, (uint32_t)n, START, 1, NULL);
         return 0;
     }
     memset(s->t32, 0, TABLE_BYTES);
@@ -572,21 +631,32 @@ static void linked_pause(lzs_sizer *s) {
     s->l_valid = 1;
 }
 
+static void trace_free(lzs_trace *tr) {
+    free(tr->ev);
+    free(tr->st);
+    free(tr->reach);
+    free(tr->ck);
+    memset(tr, 0, sizeof *tr);
+}
+
 void lzs_target_free(lzs_target *t) {
     if (!t)
         return;
     free(t->hash);
-    free(t->tr.ev);
-    free(t->tr.st);
-    free(t->tr.ck);
+    trace_free(&t->tr);
+    trace_free(&t->ltr);
     free(t);
 }
 
-size_t lzs_trace_bytes(const lzs_target *t) {
-    if (!t || !t->tr.ev)
+static size_t trace_bytes(const lzs_trace *tr) {
+    if (!tr->ev)
         return 0;
-    return t->tr.nev * (sizeof *t->tr.ev + sizeof *t->tr.st) +
-           (t->tr.m) * sizeof *t->tr.ck;
+    return tr->nev * (sizeof *tr->ev + sizeof *tr->st + (tr->reach ? sizeof *tr->reach : 0)) +
+           tr->m * sizeof *tr->ck;
+}
+
+size_t lzs_trace_bytes(const lzs_target *t) {
+    return t ? trace_bytes(&t->tr) + trace_bytes(&t->ltr) : 0;
 }
 
 size_t lzs_target_mem(const lzs_target *t) {
@@ -596,10 +666,68 @@ size_t lzs_target_mem(const lzs_target *t) {
 }
 
 void lzs_drop_trace(lzs_target *t) {
-    free(t->tr.ev);
-    free(t->tr.st);
-    free(t->tr.ck);
-    memset(&t->tr, 0, sizeof t->tr);
+    trace_free(&t->tr);
+    trace_free(&t->ltr);
+}
+
+/* Record y's own parse into tr: by the single-block rules (hashes H), or
+ * by the linked ones (H NULL).  0, -1 (no memory) or -4 (a broken bound). */
+static int trace_record(lzs_trace *tr, const uint8_t *y, const uint16_t *H, uint32_t m,
+                        uint32_t nb0) {
+    /* y's own parse: at most one event per probed position (probes move
+     * forward, at most m), one per match (each covers at least 4 bytes: at
+     * most m / 4) and the end.  run() checks every write against cap and
+     * m, and stops recording (tr->full) rather than write past them. */
+    size_t cap = m + m / 4 + 8;
+    void *tab = calloc(T16_ENTRIES + 8, sizeof(uint16_t)); /* 16 KB: either table */
+    tr->ev = malloc(cap * sizeof *tr->ev);
+    tr->st = malloc(cap * sizeof *tr->st);
+    tr->ck = malloc(m * sizeof *tr->ck);
+    if (!tab || !tr->ev || !tr->st || !tr->ck) {
+        free(tab);
+        trace_free(tr);
+        return -1;
+    }
+    for (size_t i = 0; i < m; i++)
+        tr->ck[i] = -1;
+    tr->m = m;
+    tr->cap = (uint32_t)cap;
+    if (H)
+        single_record(y, H, m, tab, nb0, tr);
+    else
+        linked_record(y, m, tab, nb0, tr);
+    free(tab);
+    if (tr->full || tr->nev == 0) { /* the bound above broke */
+        trace_free(tr);
+        return -4;
+    }
+    /* give back the unused tail (nev >= 1: never a zero-size realloc) */
+    lzs_event *ev = realloc(tr->ev, tr->nev * sizeof *ev);
+    if (ev)
+        tr->ev = ev;
+    lzs_state *st = realloc(tr->st, tr->nev * sizeof *st);
+    if (st)
+        tr->st = st;
+    tr->cap = tr->nev;
+    if (!H) {
+        /* linked rules: how far into y each event's outcome looks (the next
+         * event's position, and a probe's next probe position, which the
+         * parse tests against mflimit before the match), as a running
+         * maximum; the end and the event before it look to the end */
+        if (!(tr->reach = malloc(tr->nev * sizeof *tr->reach))) {
+            trace_free(tr);
+            return -1;
+        }
+        uint32_t mx = 0;
+        for (uint32_t i = 0; i < tr->nev; i++) {
+            uint32_t r = i + 2 < tr->nev ? tr->ev[i + 1].pos : UINT32_MAX;
+            if (tr->st[i].phase == LZS_SEARCH && r < tr->ev[i].pos + tr->st[i].step)
+                r = tr->ev[i].pos + tr->st[i].step;
+            mx = r > mx ? r : mx;
+            tr->reach[i] = mx;
+        }
+    }
+    return 0;
 }
 
 int lzs_target_new(const uint8_t *y, size_t m, int level, lzs_target **out) {
@@ -617,41 +745,15 @@ int lzs_target_new(const uint8_t *y, size_t m, int level, lzs_target **out) {
     }
     for (size_t i = 0; i + 4 <= m; i++)
         t->hash[i] = (uint16_t)hash_at(y + i, 1);
-    if (m >= MINLEN) {
-        /* y's own parse: at most one event per probed position (probes
-         * move forward, at most m), one per match (each covers at least 4
-         * bytes: at most m / 4) and the end.  run() checks every write
-         * against cap and m, and stops recording (tr.full) rather than
-         * write past them. */
-        size_t cap = m + m / 4 + 8;
-        uint16_t *tab = calloc(T16_ENTRIES + 8, sizeof *tab);
-        t->tr.ev = malloc(cap * sizeof *t->tr.ev);
-        t->tr.st = malloc(cap * sizeof *t->tr.st);
-        t->tr.ck = malloc(m * sizeof *t->tr.ck);
-        if (!tab || !t->tr.ev || !t->tr.st || !t->tr.ck) {
-            free(tab);
-            lzs_target_free(t);
-            return -1;
-        }
-        for (size_t i = 0; i < m; i++)
-            t->tr.ck[i] = -1;
-        t->tr.m = (uint32_t)m;
-        t->tr.cap = (uint32_t)cap;
-        single_record(y, t->hash, (uint32_t)m, tab, (uint32_t)lzs_acceleration(level) << 6,
-                      &t->tr);
-        free(tab);
-        if (t->tr.full || t->tr.nev == 0) { /* the bound above broke */
-            lzs_target_free(t);
-            return -4;
-        }
-        /* give back the unused tail (nev >= 1: never a zero-size realloc) */
-        lzs_event *ev = realloc(t->tr.ev, t->tr.nev * sizeof *ev);
-        if (ev)
-            t->tr.ev = ev;
-        lzs_state *st = realloc(t->tr.st, t->tr.nev * sizeof *st);
-        if (st)
-            t->tr.st = st;
-        t->tr.cap = t->tr.nev;
+    uint32_t nb0 = (uint32_t)lzs_acceleration(level) << 6;
+    int rc = 0;
+    if (m >= MINLEN)
+        rc = trace_record(&t->tr, y, t->hash, (uint32_t)m, nb0);
+    if (rc == 0 && m >= LZS_LINKED_MIN)
+        rc = trace_record(&t->ltr, y, NULL, (uint32_t)m, nb0);
+    if (rc != 0) {
+        lzs_target_free(t);
+        return rc;
     }
     *out = t;
     return 0;
@@ -673,18 +775,47 @@ int lzs_pair(lzs_sizer *s, const uint8_t *y, size_t m, const lzs_target *tg, uin
         /* hashes across the seam, then y's own */
         for (size_t i = X > 3 ? X - 3 : 0; i < X && i + 4 <= n; i++)
             H[i] = (uint16_t)hash_at(s->buf + i, 1);
-        if (tg)
+        const lzs_trace *tr = tg && tg->tr.ev ? &tg->tr : NULL;
+        /* a long target's replay reads its hashes where they are */
+        const uint16_t *Hy = tr && m >= LZS_LONG_MIN ? tg->hash : NULL;
+        if (tg && !Hy)
             memcpy(H + X, tg->hash, (m - 3) * sizeof *H);
-        else
+        else if (!tg)
             for (size_t i = X; i + 4 <= n; i++)
                 H[i] = (uint16_t)hash_at(s->buf + i, 1);
-        const lzs_trace *tr = tg && tg->tr.ev ? &tg->tr : NULL;
-        *out = single_frame(s, s->buf, H, tr, (uint32_t)X, (uint32_t)n, s->s_pos, 2);
+        *out = single_frame(s, s->buf, H, tr, (uint32_t)X, (uint32_t)n, s->s_pos, 2, Hy);
         return 0;
     }
     if (!s->l_valid)
         linked_pause(s);
     memcpy(s->t32, s->t32_row, TABLE_BYTES);
+    const lzs_trace *lt = tg && tg->ltr.ev ? &tg->ltr : NULL;
+    if (lt && s->l_bs == 0 && X + 16 < LZS_BLOCK) {
+        /* The seam is in the first block: replay y alone's linked parse in
+         * it, up to its first event whose outcome may depend on where this
+         * block ends (one that looks as far as the block's mflimit). */
+        uint32_t B = LZS_BLOCK - 11 - (uint32_t)X, lo = 0, hi = lt->nev - 1; /* the end: reach max */
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (lt->reach[mid] >= B)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        uint32_t c = linked_replay(s->buf, LZS_BLOCK, s->t32, s->l_pos, s->nb0, lt, (uint32_t)X,
+                                   lo);
+        /* The replayed stretches skip LZ4's output-budget checks: none of
+         * them can have failed if the block fits 8 bytes under its budget
+         * (each check asks for at most 8 bytes more than the output then
+         * held, and the output only grows); else parse the block again. */
+        if (c == 0 || c + 8 > LZS_BLOCK - 1) {
+            memcpy(s->t32, s->t32_row, TABLE_BYTES);
+            c = linked_full(s->buf, 0, LZS_BLOCK, s->t32, s->l_pos, s->nb0);
+        }
+        uint64_t sum = 4 + (c ? c : LZS_BLOCK);
+        *out = frame_len(n, sum + linked_blocks(s->buf, n, LZS_BLOCK, START, s->t32, s->nb0));
+        return 0;
+    }
     *out = frame_len(n, s->l_sum + linked_blocks(s->buf, n, s->l_bs, s->l_pos, s->t32, s->nb0));
     return 0;
 }

@@ -76,12 +76,21 @@ typedef struct lzs_state {
     uint16_t phase;   /* LZS_SEARCH or LZS_AFTER */
 } lzs_state;
 
+/* Targets from this length on are "long": their pairs read the target's
+ * hashes where they are instead of copying them next to the source's. */
+#define LZS_LONG_MIN 4096u
+/* Targets from this length on also record their parse by the linked-block
+ * rules, for their pairs over 64 KiB (with sources of 8 KiB and less at
+ * this length): twice the trace memory, so not for every target. */
+#define LZS_LINKED_MIN 57344u
+
 typedef struct lzs_trace {
     lzs_event *ev;
     lzs_state *st;
     uint32_t nev;
     uint32_t cap; /* entries allocated in ev and st (while recording) */
     int32_t *ck;  /* ck[a]: the event at which y alone is after a match ending at a, or -1 */
+    uint32_t *reach; /* linked-rules traces: the furthest position in y events 0..i look at */
     uint32_t m;   /* entries of ck */
     int full;     /* recording stopped: an event or ck index went past its array */
 } lzs_trace;
@@ -90,6 +99,8 @@ typedef struct lzs_trace {
 typedef struct lzs_target {
     uint16_t *hash; /* hash4 of each position (m - 3 entries) */
     lzs_trace tr;   /* ev == NULL: no trace */
+    lzs_trace ltr;  /* m >= LZS_LINKED_MIN: y alone parsed by the linked-block rules, for
+                       pairs over one block whose seam is in the first */
     uint32_t m;     /* the target's length */
 } lzs_target;
 

@@ -18,6 +18,12 @@
  * 40-175 KB and 50-215 KB, with pseudo-random stretches if bit 5 is set:
  * frames of several linked 64 KB blocks, the seam in any of them, stored
  * (incompressible) blocks among them.
+ *
+ * Medium mode (bits 6-7 of byte 1 = 2: another quarter): the target alone is
+ * stretched to 4-64 KiB, the lengths whose states read their hashes in
+ * place and, from 32 KiB, carry the linked-rules trace; a third of the time
+ * to make the pair end within 20 bytes of 64 KiB (one block, or two
+ * linked blocks with the seam in the first).
  */
 #include <lz4frame.h>
 #include <stdint.h>
@@ -71,6 +77,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_pair_make(&fp, data, size, 40000 + jitter * 9001, 50000 + (jitter ^ 6) * 11003);
     const uint8_t *src = fp.src, *tgt = fp.tgt;
     size_t ns = fp.ns, nt = fp.nt;
+    uint8_t *med = NULL;
+    if ((data[1] >> 6) == 2) {
+        uint32_t r = (uint32_t)size * 2654435761u ^ (uint32_t)data[0] << 8;
+        size_t len = 4096 + r % (65536 - 4096 + 1);
+        if (r % 3 == 0 && ns + 4096 + 20 < 65536)
+            len = 65536 - 20 - ns + (r >> 8) % 41;
+        if (len > 65536)
+            len = 65536;
+        if (len > nt) {
+            if (!(med = stretch(tgt, nt, len, (data[1] >> 5) & 1, r)))
+                abort();
+            tgt = med;
+            nt = len;
+        }
+    }
 
     zf_params p = {level, 0};
     void *ctx;
@@ -111,5 +132,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     free(cat);
     free(rev);
     fuzz_pair_free(&fp);
+    free(med);
     return 0;
 }

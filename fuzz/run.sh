@@ -41,15 +41,20 @@ status=0
 for t in $targets; do
     corpus=$here/corpus/$t
     # Seeds: a few real texts split at different points, each also in the
-    # targets' long mode (byte 1 >= 0xc0), which mutations alone rarely
-    # reach.  Written when missing, so older corpora get the long ones too.
+    # targets' long mode (byte 1 >= 0xc0) and the lz4 target's medium mode
+    # (0x80-0xbf), which mutations alone rarely reach.  Written when
+    # missing, so older corpora get them too.
     i=0
     for f in "$root"/csrc/*.c "$root"/csrc/*.h; do
         [ -f "$f" ] || continue
         i=$((i + 1))
-        for mode in seed long; do
+        for mode in seed long med; do
             [ -f "$corpus/$mode$i" ] && continue
-            if [ $mode = long ]; then b1=$((192 + (i * 13) % 64)); else b1=$((i % 7)); fi
+            case $mode in
+            long) b1=$((192 + (i * 13) % 64)) ;;
+            med) b1=$((128 + (i * 13) % 64)) ;;
+            *) b1=$((i % 7)) ;;
+            esac
             { printf "\\$(printf %o $((i % 9)))\\$(printf %o $b1)\\002\\000"; head -c 3000 "$f"; } \
                 >"$corpus/$mode$i"
         done

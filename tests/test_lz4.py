@@ -243,6 +243,27 @@ def test_pairs_switching_mode_at_64k(corpus):
     assert ps.tolist() == ref
 
 
+@pytest.mark.parametrize("level", [0, -5])
+def test_pairs_with_long_targets(corpus, level):
+    """Targets of 4-64 KiB (states that read their hashes in place; from
+    56 KiB also y's parse by the linked rules, replayed in the first block of
+    a pair over 64 KiB): text, text with random and repeated stretches,
+    sources sharing text with them, pairs that fit one block and pairs over
+    it with the seam in the first block."""
+    text = "\n\n".join(corpus).encode()
+    rng = random.Random(7 + level)
+    cols = [text[30_000:34_096], text[40_000:56_384], text[60_000:109_152],
+            text[10_000:67_344], text[:65_536], text[1_000:66_000],
+            text[120_000:150_000] + _rand(rng, 2_000) + text[150_000:180_000],
+            (text[200_000:200_300] * 220)[:65_536]]
+    rows = [t.encode() for t in corpus[500:506]] + [
+        b"", text[40_500:40_900], _rand(rng, 3_000), text[100:9_000], text[70_000:86_000],
+        cols[4][-500:]]
+    ref = [[ref_size(a + b, level) for b in cols] for a in rows]
+    assert c_pair_sizes(rows, cols, level).tolist() == ref
+    assert c_pair_sizes(rows, cols, level, workers=2).tolist() == ref
+
+
 def test_cdist_equals_reference_ncd_threads_agnostic(corpus):
     rows = [t.encode() for t in corpus[:60]] + [b"", b"\x00\x00nul", "héllo ✓".encode()]
     cols = [t.encode() for t in corpus[300:312]] + [b"", b"a" * 70_000]

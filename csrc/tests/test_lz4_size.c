@@ -396,6 +396,54 @@ int main(int argc, char **argv) {
         }
         printf("pairs  %-7s %6ld cases ok\n", "long", n_cases - before);
     }
+    /* 5b. long targets (LZS_LONG_MIN to 64 KiB, states with their own
+     * hashes read in place; from LZS_LINKED_MIN also y's parse by the
+     * linked-block rules, replayed in a pair's first block):
+     * text, repetitive, random and patchwork targets, sources that write
+     * few or many table slots (short text, random or mixed bytes of up to
+     * 16 KB), content shared across the seam, pairs that fit one block,
+     * pairs within 13 bytes of 65,536 and pairs over it (two linked
+     * blocks, the seam in the first) */
+    {
+        long before = n_cases;
+        static const int tkinds[] = {G_TEXT, G_TEXT, G_REPEAT, G_RANDOM, G_MIXED, G_LOWENT};
+        for (int it = 0; it < 30 * scale; it++) {
+            size_t ns;
+            switch (it % 4) {
+            case 0: ns = rndn(600); gen(G_TEXT, x, ns); break;
+            case 1: ns = 2000 + rndn(14000); gen(G_RANDOM, x, ns); break;
+            case 2: ns = 1000 + rndn(8000); gen(G_MIXED, x, ns); break;
+            default: ns = rndn(3000); gen_patchwork(x, ns, 1 + rndn(500)); break;
+            }
+            int ntg = 2 + (int)rndn(4);
+            for (int j = 0; j < ntg; j++) {
+                switch (rndn(5)) {
+                case 0: nt[j] = LZS_LONG_MIN + rndn(4); break;
+                case 1: nt[j] = 16384 + rndn(49153); break; /* 16-64 KiB */
+                case 2: /* the pair within 13 bytes of one block */
+                    nt[j] = 65536 - 13 + rndn(27) - ns;
+                    break;
+                case 3: nt[j] = 65536 - rndn(ns + 200 < 65536 - LZS_LONG_MIN ? ns + 200 : 1);
+                    break; /* pairs over one block */
+                default: nt[j] = LZS_LONG_MIN + rndn(65536 - LZS_LONG_MIN + 1); break;
+                }
+                if (nt[j] > 65536)
+                    nt[j] = 65536;
+                if (rnd() % 3 == 0)
+                    gen_patchwork(tg[j], nt[j], 1 + rndn(rnd() & 1 ? 300 : 20000));
+                else
+                    gen(tkinds[rndn(sizeof tkinds / sizeof tkinds[0])], tg[j], nt[j]);
+                if (ns > 8 && rnd() & 1) /* copies of the source's bytes all along */
+                    for (int c = (int)rndn(60); c > 0; c--) {
+                        size_t l = 4 + rndn(ns < 200 ? ns - 4 : 196), off = rndn(ns - l + 1);
+                        memcpy(tg[j] + rndn(nt[j] - l + 1), x + off, l);
+                    }
+            }
+            if (check_row(pick_level(), x, ns, tg, nt, ntg, "longtg"))
+                goto out;
+        }
+        printf("pairs  %-7s %6ld cases ok\n", "longtg", n_cases - before);
+    }
     /* 6. the pair loop of zf_loop.c, 2 threads, shared target states:
      * enough traced targets for several column blocks (ZF_COL_BLOCK_BYTES),
      * short rows (taken block by block) and long ones (all columns) */
