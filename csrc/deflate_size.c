@@ -2052,7 +2052,7 @@ static void plan_free(ds_plan *P) {
 static int plan_build(ds_target *T, const ds_cfg *c, const uint8_t *t) {
     ds_plan *P = &T->plan;
     uint32_t n = T->n;
-    if (!T->tp || n >= DS_PLAN_NONE)
+    if (!T->tp || n > DS_TARGET_MAX)
         return 0;
     uint8_t *pad = calloc((size_t)n + 8, 1); /* gram keys read 8 bytes */
     P->at = malloc(((size_t)n + 1) * sizeof *P->at);
@@ -2077,7 +2077,7 @@ static int plan_build(ds_target *T, const ds_cfg *c, const uint8_t *t) {
         if (i >= DS_MAX_DIST && P->reach == UINT32_MAX)
             P->reach = k;
         P->cnt[k] = nsym;
-        P->at[i] = (uint16_t)k;
+        P->at[i] = k;
         ds_pstep *ps = &P->step[k];
         ps->pos = (uint16_t)i;
         ps->key = plan_key(ma, ml, i - ms);
@@ -2133,7 +2133,7 @@ int ds_target_resolve(ds_target *T, const ds_cfg *c, const uint8_t *t) {
     free(T->tp);
     T->tp = NULL;
     plan_free(&T->plan);
-    if (n > UINT16_MAX) /* positions are stored in 16 bits */
+    if (n > DS_TARGET_MAX) /* positions (below n - 2) are stored in 16 bits */
         return 0;
     T->tp = calloc((size_t)npos + 1, sizeof *T->tp);
     if (!T->tp)

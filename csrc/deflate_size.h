@@ -142,7 +142,7 @@ typedef struct ds_tpos {
  * whose search the source could change (see run_slow); the plan's symbols
  * are added as a whole and the steps the pair did not follow subtracted.
  */
-#define DS_PLAN_NONE 0xffffu
+#define DS_PLAN_NONE UINT32_MAX
 typedef struct ds_pstep {
     uint32_t key;  /* the state it starts from (plan_key) */
     uint16_t pos;  /* its target index */
@@ -152,7 +152,7 @@ typedef struct ds_pstep {
 
 typedef struct ds_plan {
     uint32_t nsteps;    /* K */
-    uint16_t *at;       /* at[i]: the step at target index i, or DS_PLAN_NONE */
+    uint32_t *at;       /* at[i]: the step at target index i, or DS_PLAN_NONE */
     ds_pstep *step;     /* step[k] */
     uint32_t *sym;      /* sym[k]: its symbol (K + 1 entries; [K]: the last literal) */
     uint32_t *chk;      /* chk[k]: hash | search << 15 | gram filter bit << 16, where
@@ -176,7 +176,7 @@ typedef struct ds_target {
     size_t rec_cap;    /* entries allocated in rec */
 } ds_target;
 
-#define DS_TARGET_MAX 65534u /* larger targets get no precomputation (16-bit positions) */
+#define DS_TARGET_MAX 65536u /* larger targets get no precomputation (16-bit positions) */
 #define DS_FAST_TOTAL 32000u /* sources up to this: indexed, extended, fast path */
 
 /* Records of chain index < chain (the level's budget; at most 65535). */

@@ -159,7 +159,7 @@ def test_long_targets_follow_their_plan_exactly(corpus, level):
     sources = [corpus[0].encode(), text[:3000], bytes(rng.randrange(256) for _ in range(900)),
                text[5000:25000]]
     targets = []
-    for n in (16_384, 40_000, 65_000):
+    for n in (16_384, 40_000, 65_536):
         start = rng.randrange(len(text) - n)
         t = bytearray(text[start:start + n])
         for src in sources[:3]:
