@@ -71,9 +71,11 @@ def main() -> int:
         rows.append((budget, r))
     print(f"{args.engine} level {args.level}, {args.targets} targets of {args.length} bytes; "
           "the pair sizes of 20 sources were the same at every budget\n")
-    print("| budget | states kept (trimmed) | state bytes | RSS growth | build |\n|---|---|---|---|---|")
+    print("| budget | states: whole / trimmed / none | state bytes | RSS growth | build |\n"
+          "|---|---|---|---|---|")
     for budget, r in rows:
-        print(f"| {budget / 2**20:.0f} MiB | {r['prepared']} of {args.targets} ({r['trimmed']}) | "
+        none = args.targets - r["prepared"] - r["trimmed"]
+        print(f"| {budget / 2**20:.0f} MiB | {r['prepared']} / {r['trimmed']} / {none} | "
               f"{r['state_bytes'] / 2**20:.1f} MiB | {r['rss_growth']:.1f} MiB | {r['build']:.2f} s |")
     print()
     print(_common.machine_markdown(_common.machine_info()))

@@ -191,7 +191,7 @@ static void dtarget_free(void *state) {
     }
 }
 
-/* About 48 bytes per target byte at levels 6-9: records, resolution, plan
+/* About 54-59 bytes per target byte at levels 6-9: records, resolution, plan
  * (docs/engine.md, "Memory budget per target set"). */
 static size_t dtarget_mem(const void *state) {
     return state ? sizeof(ds_target) + ds_target_bytes(state) : 0;
