@@ -2395,15 +2395,26 @@ int ds_run_fplan(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf
             uint32_t a = s > tpos ? s - tpos : 0, b = end - tpos;
             uint32_t first = s >= tpos && look >= 3 ? a : UINT32_MAX; /* the step's own */
             uint32_t in_a = interior ? (s + 1 > tpos ? s + 1 - tpos : 0) : b; /* [in_a, b) */
-            for (uint32_t w = a >> 6; w <= (b - 1) >> 6; w++) {
-                uint32_t lo = w << 6;
-                uint64_t range = fplan_bits(a, b, lo), mine = fplan_bits(in_a, b, lo);
-                if (first - lo < 64)
-                    mine |= 1ull << (first - lo);
-                for (uint64_t x = (pins[w] ^ mine) & range; x; x &= x - 1) {
+            if (b - a <= 64 - (a & 63)) { /* one word (a literal, a short match) */
+                uint32_t w = a >> 6, lo = w << 6;
+                uint64_t top = ~0ull >> (63 - ((b - 1) & 63));
+                uint64_t range = top & (~0ull << (a & 63));
+                uint64_t mine = in_a < b ? top & (~0ull << (in_a & 63)) : 0;
+                mine |= (uint64_t)(first != UINT32_MAX) << (a & 63);
+                for (uint64_t x = (pins[w] ^ mine) & range; x; x &= x - 1)
                     fplan_diverged(P, flag, flag_d, lo + (uint32_t)__builtin_ctzll(x), c->chain);
+                pins[w] = (pins[w] & ~range) | mine;
+            } else {
+                for (uint32_t w = a >> 6; w <= (b - 1) >> 6; w++) {
+                    uint32_t lo = w << 6;
+                    uint64_t range = fplan_bits(a, b, lo), mine = fplan_bits(in_a, b, lo);
+                    if (first - lo < 64)
+                        mine |= 1ull << (first - lo);
+                    for (uint64_t x = (pins[w] ^ mine) & range; x; x &= x - 1)
+                        fplan_diverged(P, flag, flag_d, lo + (uint32_t)__builtin_ctzll(x),
+                                       c->chain);
+                    pins[w] = (pins[w] & ~range) | (mine & range);
                 }
-                pins[w] = (pins[w] & ~range) | (mine & range);
             }
         }
         s = end;
