@@ -2127,6 +2127,7 @@ int ds_target_build_fast(ds_target *T, const ds_cfg *c, const uint8_t *t, uint32
     }
     P->nsteps = k;
     P->pos[k] = (uint16_t)n;
+    P->low[k] = 0xffff;
     P->sym[k] = PLAN_NOSYM;
     ds_untally all;
     memset(&all, 0, sizeof all);
@@ -2191,15 +2192,14 @@ static inline uint64_t fplan_bits(uint32_t a, uint32_t b, uint32_t lo) {
  * plan steps ahead whose walks reach down to it. */
 static void fplan_diverged(const ds_fplan *P, uint64_t *flag, uint64_t *flag_d, uint32_t q,
                            uint32_t chain) {
-    uint32_t cnt = 0;
-    for (uint32_t j = P->next[q]; j != 0xffff; j = P->next[j]) {
+    /* later walks end above q once a budget's worth of insertions lies between */
+    uint32_t cnt = 0, K = P->nsteps;
+    for (uint32_t j = P->next[q]; j != 0xffff && cnt < chain; j = P->next[j], cnt++) {
         uint32_t k = P->at[j]; /* j is inserted: a step, or inside a short match */
-        if (k != DS_PLAN_NONE && P->low[k] <= q) {
-            flag[k >> 6] |= 1ull << (k & 63);
-            flag_d[k >> 6] |= 1ull << (k & 63);
-        }
-        if (++cnt >= chain)
-            break; /* later walks end above q */
+        k = k == DS_PLAN_NONE ? K : k; /* low[K] = 0xffff: never flagged (no branch) */
+        uint64_t bit = (uint64_t)(P->low[k] <= q) << (k & 63);
+        flag[k >> 6] |= bit;
+        flag_d[k >> 6] |= bit;
     }
 }
 
