@@ -103,8 +103,8 @@ static void run(const ds_cfg *c, const uint8_t *buf, uint32_t n, uint32_t nil_be
                     }
                 }
                 cur = prv[q];
-                if (--chain == 0) {
-                    S->end = cur > nil_below ? 0 : 2;
+                if (--chain == 0) { /* the budget ends it, whatever follows */
+                    S->end = 0;
                     break;
                 }
             }
