@@ -21,7 +21,9 @@
  * bytes) hold each target position's own hash-chain summary (ds_target),
  * resolved for the level, and the target's own parse (its plan); with
  * one, a pair only looks at the source's candidates, and only at the plan
- * steps where they could change a search.  See docs/engine.md.
+ * steps where they could change a search.  At levels 1-3 a target state is
+ * the target's own deflate_fast parse only (ds_fplan); a pair follows it
+ * where its chain walks are provably the plan's.  See docs/engine.md.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -201,8 +203,9 @@ static void dtarget_free(void *state) {
     }
 }
 
-/* About 48 bytes per target byte at levels 6-9: records, resolution, plan
- * (docs/engine.md, "Memory budget per target set"). */
+/* About 48 bytes per target byte at levels 6-9: records, resolution, plan;
+ * about 19 at levels 1-3: the fast plan (docs/engine.md, "Memory budget per
+ * target set"). */
 static size_t dtarget_mem(const void *state) {
     return state ? sizeof(ds_target) + ds_target_bytes(state) : 0;
 }
