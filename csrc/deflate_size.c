@@ -1636,7 +1636,10 @@ int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *bu
 
 static void plan_free(ds_plan *P);
 
+static void fplan_free(ds_fplan *P);
+
 void ds_target_free(ds_target *T) {
+    fplan_free(T->fplan);
     plan_free(&T->plan);
     free(T->tp);
     free(T->hash);
@@ -1791,7 +1794,11 @@ done:
     return rc;
 }
 
+static size_t fplan_bytes(const ds_fplan *P);
+
 size_t ds_target_bytes(const ds_target *T) {
+    if (T->fplan)
+        return fplan_bytes(T->fplan);
     size_t n = T->n, npos = n >= 3 ? n - 2 : 0;
     size_t b = (npos + 1) * (sizeof *T->hash + sizeof *T->count) +
                (npos + 2) * sizeof *T->rec_off + T->rec_cap * sizeof *T->rec;
@@ -2162,4 +2169,463 @@ int ds_target_resolve(ds_target *T, const ds_cfg *c, const uint8_t *t) {
         }
     }
     return plan_build(T, c, t);
+}
+
+/* ------------------------------------------------------------ levels 1-3: the fast plan */
+
+/*
+ * deflate_fast (levels 1-3) has no state between steps but the position and
+ * the hash tables, and it inserts a position only where a step starts or
+ * inside a match of at most max_lazy bytes.  So a pair at a target position
+ * where the target's own parse (the plan) has a step is in step with it,
+ * and the step is the plan's whenever its chain walk visits the same
+ * candidates: the pair's chain is the target positions it inserted, then
+ * the source's.  Two things can make the walks differ:
+ *
+ *  - the plan's walk ran out of candidates within its budget ("open": the
+ *    pair's goes on), and the source has a position with that hash;
+ *  - a target position below the step, not below the walk's lowest
+ *    candidate, was inserted by one parse and not the other (a "diverged"
+ *    position: the pair parsed that stretch itself).
+ *
+ * A pair flags the first kind in one pass over the plan, and the second
+ * kind whenever it finds a diverged position (along the plan's same-hash
+ * links ahead of it, until a chain budget's worth of plan-inserted
+ * positions lies between).  It takes the plan's steps up to the next flag,
+ * where it inserts the plan's positions it skipped into the tables and
+ * parses for real until it meets the plan again.  Symbols: the plan's
+ * total, less the plan steps not followed, plus its own.
+ */
+
+
+static void fplan_free(ds_fplan *P) {
+    if (!P)
+        return;
+    free(P->at);
+    free(P->pos);
+    free(P->low);
+    free(P->chk);
+    free(P->sym);
+    free(P->ins);
+    free(P->hash);
+    free(P->next);
+    free(P->prevs);
+    free(P);
+}
+
+static size_t fplan_bytes(const ds_fplan *P) {
+    size_t n = P->n, k = P->nsteps;
+    return sizeof *P + (n + 1) * (sizeof *P->at + sizeof *P->pos + sizeof *P->low) +
+           ((k >> 6) * 64 + 64) * sizeof *P->chk + (n + 2) * sizeof *P->sym +
+           ((n >> 6) + 1) * sizeof *P->ins +
+           (n + 1) * (sizeof *P->hash + sizeof *P->next + sizeof *P->prevs);
+}
+
+static inline int fplan_inserted(const ds_fplan *P, uint32_t i) {
+    return (int)(P->ins[i >> 6] >> (i & 63) & 1);
+}
+
+int ds_target_build_fast(ds_target *T, const ds_cfg *c, const uint8_t *t, uint32_t n) {
+    memset(T, 0, sizeof *T);
+    T->n = n;
+    if (c->slow || n > DS_TARGET_MAX)
+        return 0;
+    ds_fplan *P = calloc(1, sizeof *P);
+    uint32_t *head = calloc(DS_HASH_SIZE, sizeof *head); /* 1 + index, 0 = none */
+    uint16_t *prv = malloc(((size_t)n + 1) * sizeof *prv);
+    if (!P || !head || !prv)
+        goto fail;
+    T->fplan = P;
+    P->n = n;
+    P->cfg = *c;
+    P->at = malloc(((size_t)n + 1) * sizeof *P->at);
+    P->pos = malloc(((size_t)n + 1) * sizeof *P->pos);
+    P->low = malloc(((size_t)n + 1) * sizeof *P->low);
+    P->chk = calloc(((size_t)n >> 6) * 64 + 64, sizeof *P->chk);
+    P->sym = malloc(((size_t)n + 2) * sizeof *P->sym);
+    P->ins = calloc(((size_t)n >> 6) + 1, sizeof *P->ins);
+    P->hash = calloc((size_t)n + 1, sizeof *P->hash);
+    P->next = malloc(((size_t)n + 1) * sizeof *P->next);
+    P->prevs = malloc(((size_t)n + 1) * sizeof *P->prevs);
+    if (!P->at || !P->pos || !P->low || !P->chk || !P->sym || !P->ins || !P->hash ||
+        !P->next || !P->prevs)
+        goto fail;
+    /* hashes and forward same-hash links (head[] as "next seen", from the end) */
+    for (uint32_t i = 0; i <= n; i++) {
+        P->at[i] = DS_PLAN_NONE;
+        P->next[i] = 0xffff;
+    }
+    for (uint32_t i = 0; i + 3 <= n; i++)
+        P->hash[i] = (uint16_t)hash3(t + i);
+    for (uint32_t i = 0; i + 3 <= n; i++) {
+        P->prevs[i] = head[P->hash[i]] ? (uint16_t)(head[P->hash[i]] - 1) : 0xffff;
+        head[P->hash[i]] = i + 1;
+    }
+    memset(head, 0, DS_HASH_SIZE * sizeof *head);
+    uint32_t i = 0, k = 0;
+#define FP_INSERT(q)                                                                       \
+    do {                                                                                   \
+        uint32_t q_ = (q);                                                                 \
+        prv[q_] = (uint16_t)head[P->hash[q_]];                                             \
+        head[P->hash[q_]] = q_ + 1;                                                        \
+        P->ins[q_ >> 6] |= 1ull << (q_ & 63);                                              \
+    } while (0)
+    while (i < n) {
+        uint32_t look = n - i, len = 0, ms = 0, low = 0xffff, open = 0;
+        P->at[i] = k;
+        P->pos[k] = (uint16_t)i;
+        if (look >= 3) {
+            uint32_t cur = head[P->hash[i]];
+            FP_INSERT(i);
+            uint32_t chain = c->chain, best = 2, maxlen = look < 258 ? look : 258;
+            uint32_t nice = c->nice < look ? c->nice : look, used = 0;
+            open = 1;
+            /* longest_match over the target's own chain (index q = cur - 1) */
+            while (cur) {
+                uint32_t q = cur - 1;
+                low = q;
+                used++;
+                if (try_candidate(t + i, t + q, q, nice, maxlen, &best, &ms)) {
+                    open = 0;
+                    break;
+                }
+                cur = prv[q];
+                if (used == chain) { /* the budget ends the walk, in a pair too */
+                    open = 0;
+                    break;
+                }
+            }
+            if (best >= 3)
+                len = best;
+            if (open)
+                low = 0;
+            P->chk[k] = P->hash[i] | open << 15 | used << 16 | best << 22;
+        }
+        P->low[k] = (uint16_t)low;
+        if (len) {
+            P->sym[k] = plan_match_sym(i - ms, len);
+            if (len <= c->lazy && look - len >= 3)
+                for (uint32_t q = i + 1; q < i + len; q++)
+                    FP_INSERT(q);
+            i += len;
+        } else {
+            P->sym[k] = plan_lit_sym(t[i]);
+            i++;
+        }
+        k++;
+    }
+#undef FP_INSERT
+    /* forward links to the next plan-inserted position with the same hash */
+    memset(head, 0, DS_HASH_SIZE * sizeof *head);
+    for (uint32_t q = n >= 3 ? n - 2 : 0; q-- > 0;) {
+        uint32_t h = P->hash[q];
+        if (head[h])
+            P->next[q] = (uint16_t)(head[h] - 1);
+        if (fplan_inserted(P, q))
+            head[h] = q + 1;
+    }
+    P->nsteps = k;
+    P->pos[k] = (uint16_t)n;
+    P->low[k] = 0xffff;
+    P->sym[k] = PLAN_NOSYM;
+    ds_untally all;
+    memset(&all, 0, sizeof all);
+    for (uint32_t j = 0; j <= k; j++) {
+        all.n[P->sym[j] & 0xffff]++;
+        all.n[P->sym[j] >> 16]++;
+        all.nsym += (P->sym[j] & 0xffff) < DS_L_CODES;
+    }
+    memset(&P->total, 0, sizeof P->total);
+    for (int j = 0; j < DS_L_CODES; j++)
+        P->total.lit[j] = all.n[j];
+    for (int j = 0; j < DS_D_CODES; j++)
+        P->total.dist[j] = all.n[DS_L_CODES + j];
+    P->total.nsym = all.nsym;
+    free(head);
+    free(prv);
+    return 0;
+fail:
+    free(head);
+    free(prv);
+    if (T->fplan) {
+        fplan_free(T->fplan);
+        T->fplan = NULL;
+    } else {
+        free(P);
+    }
+    return -1;
+}
+
+void ds_fplan_present(uint64_t *present, const uint8_t *x, uint32_t n) {
+    memset(present, 0, DS_HASH_SIZE / 8);
+    for (uint32_t q = 1; q + 3 <= n; q++) { /* position 0 is never a candidate */
+        uint32_t h = hash3(x + q);
+        present[h >> 6] |= 1ull << (h & 63);
+    }
+}
+
+/* Take back the symbols of fast-plan steps [from, to). */
+static inline void fplan_untally(ds_untally *u, const ds_fplan *P, uint32_t from, uint32_t to) {
+    for (uint32_t k = from; k < to; k++) {
+        uint32_t sym = P->sym[k];
+        u->n[sym & 0xffff]++;
+        u->n[sym >> 16]++;
+    }
+    /* every step below K has a symbol, step K none */
+    u->nsym += to > from ? to - from - (to > P->nsteps) : 0;
+}
+
+
+/* The bits of [a, b) in the 64-bit word starting at lo. */
+static inline uint64_t fplan_bits(uint32_t a, uint32_t b, uint32_t lo) {
+    uint32_t x = a > lo ? a - lo : 0, y = b > lo ? b - lo : 0;
+    if (y > 64)
+        y = 64;
+    if (x >= y)
+        return 0;
+    uint64_t hi = y == 64 ? ~0ull : (1ull << y) - 1;
+    return hi & (~0ull << x);
+}
+
+/* Target index q was inserted by one parse and not the other: flag the
+ * plan steps ahead whose walks reach down to it. */
+static void fplan_diverged(const ds_fplan *P, uint64_t *flag, uint64_t *flag_d, uint32_t q,
+                           uint32_t chain) {
+    /* later walks end above q once a budget's worth of insertions lies between */
+    uint32_t cnt = 0, K = P->nsteps;
+    for (uint32_t j = P->next[q]; j != 0xffff && cnt < chain; j = P->next[j], cnt++) {
+        uint32_t k = P->at[j]; /* j is inserted: a step, or inside a short match */
+        k = k == DS_PLAN_NONE ? K : k; /* low[K] = 0xffff: never flagged (no branch) */
+        uint64_t bit = (uint64_t)(P->low[k] <= q) << (k & 63);
+        flag[k >> 6] |= bit;
+        flag_d[k >> 6] |= bit;
+    }
+}
+
+/*
+ * Plan step k (open, in step, no diverged position below it with its hash)
+ * searched as the pair would: the plan's candidates, then the source's with
+ * the rest of the budget (the tables hold source positions only).  Returns
+ * the source's length if longer than the plan's (*found_start: where), else 0.
+ */
+static inline uint32_t fplan_source_search(const ds_cfg *c, const ds_tables *t,
+                                           const uint8_t *buf, uint32_t tpos, uint32_t n,
+                                           const ds_fplan *P, uint32_t k, uint32_t *found_start) {
+    uint32_t e = P->chk[k], s = tpos + P->pos[k], look = n - s;
+    uint32_t cur = t->head[e & 0x7fff];
+    if (cur == 0)
+        return 0;
+    uint32_t best = e >> 22, budget = c->chain - ((e >> 16) & 63), ms = 0;
+    uint32_t maxlen = look < 258 ? look : 258, nice = c->nice < look ? c->nice : look;
+    uint32_t b = best;
+    do {
+        if (try_candidate(buf + s, buf + cur, cur, nice, maxlen, &b, &ms))
+            break;
+    } while ((cur = t->prev[cur]) > 0 && --budget != 0);
+    *found_start = ms;
+    return b > best ? b : 0;
+}
+
+/*
+ * A real step's search (zlib's longest_match from length 2): the target
+ * positions the pair inserted (bit j of pins), newest first, along the
+ * target's same-hash links from j, then the source's chain from src.
+ * *skips counts the links passed over (positions the pair did not insert).
+ */
+static inline uint32_t fplan_walk(const ds_cfg *c, const ds_tables *t, const uint8_t *buf,
+                                  uint32_t tpos, uint32_t s, uint32_t look, const ds_fplan *P,
+                                  const uint64_t *pins, uint32_t j, uint32_t src,
+                                  uint32_t *match_start, uint32_t *skips) {
+    uint32_t best = 2, used = 0, chain = c->chain;
+    uint32_t maxlen = look < 258 ? look : 258, nice = c->nice < look ? c->nice : look;
+    const uint8_t *scan = buf + s;
+    for (; j != 0xffff; j = P->prevs[j]) {
+        if (!(pins[j >> 6] >> (j & 63) & 1)) {
+            ++*skips;
+            continue;
+        }
+        if (try_candidate(scan, buf + tpos + j, tpos + j, nice, maxlen, &best, match_start) ||
+            ++used == chain)
+            return best;
+    }
+    for (uint32_t cur = src; cur > 0; cur = t->prev[cur])
+        if (try_candidate(scan, buf + cur, cur, nice, maxlen, &best, match_start) ||
+            ++used == chain)
+            return best;
+    return best;
+}
+
+/* flag bit k: plan step k's walk is open and the source has its hash. */
+static void fplan_flags_c(const ds_fplan *P, const uint64_t *present, uint64_t *flag) {
+    for (uint32_t w = 0; w <= P->nsteps >> 6; w++) {
+        uint64_t acc = 0;
+        const uint32_t *e = P->chk + w * 64;
+        for (uint32_t b = 0; b < 64; b++)
+            acc |= ((uint64_t)(e[b] >> 15) & (present[(e[b] & 0x7fff) >> 6] >> (e[b] & 63)) & 1) << b;
+        flag[w] = acc;
+    }
+}
+
+#if DS_X86
+/* The same with AVX2 gathers, eight steps at a time. */
+__attribute__((target("avx2"))) static void fplan_flags_avx2(const ds_fplan *P,
+                                                              const uint64_t *present,
+                                                              uint64_t *flag) {
+    const __m256i low15 = _mm256_set1_epi32(0x7fff), low5 = _mm256_set1_epi32(31);
+    for (uint32_t w = 0; w <= P->nsteps >> 6; w++) {
+        uint64_t acc = 0;
+        for (uint32_t v = 0; v < 8; v++) {
+            __m256i e = _mm256_loadu_si256((const __m256i *)(P->chk + w * 64 + v * 8));
+            __m256i h = _mm256_and_si256(e, low15);
+            __m256i any = _mm256_i32gather_epi32((const int *)present, _mm256_srli_epi32(h, 5), 4);
+            any = _mm256_srlv_epi32(any, _mm256_and_si256(h, low5));
+            __m256i r = _mm256_slli_epi32(_mm256_and_si256(any, _mm256_srli_epi32(e, 15)), 31);
+            acc |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(r)) << (8 * v);
+        }
+        flag[w] = acc;
+    }
+}
+#endif
+
+static void fplan_flags(const ds_fplan *P, const uint64_t *present, uint64_t *flag) {
+#if DS_X86
+    if (__builtin_cpu_supports("avx2")) {
+        fplan_flags_avx2(P, present, flag);
+        return;
+    }
+#endif
+    fplan_flags_c(P, present, flag);
+}
+
+int ds_run_fplan(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint32_t tpos,
+                 const ds_fplan *P, uint64_t *present) {
+    if (st->done)
+        return 0;
+    uint32_t tn = P->n, n = tpos + tn;
+    if (tpos == 0 || n > DS_FAST_TOTAL || st->base != 0 || !t->logging ||
+        st->strstart > tpos || memcmp(&P->cfg, c, sizeof *c) != 0 ||
+        st->f.nsym + (n - st->strstart) + 2 >= DS_SYM_END)
+        return ds_run(c, st, t, buf, n, UINT32_MAX);
+    if (ds_tables_reserve_log(t, t->log_len + 2 * (size_t)(n - st->strstart) + 8))
+        return -1;
+    /* the hashes of the source positions that read target bytes, for this pair */
+    uint64_t saved[2];
+    uint32_t saved_w[2], nsaved = 0;
+    for (uint32_t q = tpos >= 3 ? tpos - 2 : 1; q < tpos; q++) {
+        if (q + 3 > n)
+            break;
+        uint32_t h = hash3(buf + q);
+        saved_w[nsaved] = h >> 6;
+        saved[nsaved++] = present[h >> 6];
+        present[h >> 6] |= 1ull << (h & 63);
+    }
+    /* flag the open steps whose hash the source has */
+    uint32_t K = P->nsteps;
+    uint64_t flag[DS_TARGET_MAX / 64 + 2];
+    fplan_flags(P, present, flag);
+    while (nsaved > 0) { /* newest first */
+        nsaved--;
+        present[saved_w[nsaved]] = saved[nsaved];
+    }
+    uint64_t flag_d[DS_TARGET_MAX / 64 + 2]; /* the flags set for diverged positions */
+    memset(flag_d, 0, ((K >> 6) + 1) * sizeof *flag_d);
+    /* the target positions the pair has inserted: the plan's, but where it
+     * parsed for real (target positions never go into the tables) */
+    uint64_t pins[DS_TARGET_MAX / 64 + 2];
+    memcpy(pins, P->ins, ((tn >> 6) + 1) * sizeof *pins);
+    ds_state st0 = *st; /* to start again on the general path */
+    size_t mark = t->log_len;
+    uint32_t skips = 0, skip_cap = 256 + 4 * tn;
+    uint32_t s = st->strstart, unfollowed = 0, found = 0, found_start = 0;
+    ds_untally u;
+    memset(&u, 0, sizeof u);
+    while (s < n) {
+        if (s >= tpos) {
+            uint32_t k = P->at[s - tpos];
+            if (k != DS_PLAN_NONE) { /* in step: follow the plan to its next flag */
+                fplan_untally(&u, P, unfollowed, k);
+                for (;; k++) {
+                    k = next_flag(flag, k, K);
+                    if (k == K || (flag_d[k >> 6] >> (k & 63) & 1))
+                        break; /* the end, or a step to parse for real */
+                    /* flagged for the source only: the pair's chain is the plan's
+                     * candidates, then the source's */
+                    if ((found = fplan_source_search(c, t, buf, tpos, n, P, k, &found_start)))
+                        break;
+                }
+                if (k == K) {
+                    unfollowed = K + 1;
+                    s = n;
+                    break;
+                }
+                unfollowed = k;
+                s = tpos + P->pos[k];
+            }
+        }
+        /* a step of deflate_fast, as run_fast takes it */
+        uint32_t look = n - s, mlen = 0, ms = 0;
+        if (look >= 3) {
+            uint32_t src = s < tpos ? insert_pos(t, buf, s, 1) : t->head[P->hash[s - tpos]];
+            if (found) { /* the source's longer match, found from the plan's state */
+                mlen = found;
+                ms = found_start;
+                found = 0;
+            } else {
+                mlen = fplan_walk(c, t, buf, tpos, s, look, P, pins,
+                                  s >= tpos ? P->prevs[s - tpos] : 0xffff, src, &ms, &skips);
+            }
+        }
+        uint32_t end = s + 1, interior = 0;
+        if (mlen >= 3) {
+            tally_match(&st->f, s - ms, mlen);
+            end = s + mlen;
+            if (mlen <= c->lazy && look - mlen >= 3) {
+                interior = 1;
+                for (uint32_t q = s + 1; q < end && q < tpos; q++)
+                    insert_pos(t, buf, q, 1);
+            }
+        } else {
+            tally_lit(&st->f, buf[s]);
+        }
+        /* the target positions it covers: where its insertions differ from
+         * the plan's (flag the steps they reach), and the pair's bits */
+        uint32_t here = s >= tpos ? P->at[s - tpos] : DS_PLAN_NONE;
+        if ((here == DS_PLAN_NONE || P->pos[here + 1] != end - tpos) && end > tpos) {
+            uint32_t a = s > tpos ? s - tpos : 0, b = end - tpos;
+            uint32_t first = s >= tpos && look >= 3 ? a : UINT32_MAX; /* the step's own */
+            uint32_t in_a = interior ? (s + 1 > tpos ? s + 1 - tpos : 0) : b; /* [in_a, b) */
+            if (b - a <= 64 - (a & 63)) { /* one word (a literal, a short match) */
+                uint32_t w = a >> 6, lo = w << 6;
+                uint64_t top = ~0ull >> (63 - ((b - 1) & 63));
+                uint64_t range = top & (~0ull << (a & 63));
+                uint64_t mine = in_a < b ? top & (~0ull << (in_a & 63)) : 0;
+                mine |= (uint64_t)(first != UINT32_MAX) << (a & 63);
+                for (uint64_t x = (pins[w] ^ mine) & range; x; x &= x - 1)
+                    fplan_diverged(P, flag, flag_d, lo + (uint32_t)__builtin_ctzll(x), c->chain);
+                pins[w] = (pins[w] & ~range) | mine;
+            } else {
+                for (uint32_t w = a >> 6; w <= (b - 1) >> 6; w++) {
+                    uint32_t lo = w << 6;
+                    uint64_t range = fplan_bits(a, b, lo), mine = fplan_bits(in_a, b, lo);
+                    if (first - lo < 64)
+                        mine |= 1ull << (first - lo);
+                    for (uint64_t x = (pins[w] ^ mine) & range; x; x &= x - 1)
+                        fplan_diverged(P, flag, flag_d, lo + (uint32_t)__builtin_ctzll(x),
+                                       c->chain);
+                    pins[w] = (pins[w] & ~range) | (mine & range);
+                }
+            }
+        }
+        s = end;
+        if (skips > skip_cap) { /* same-hash runs the pair did not insert: start again */
+            ds_tables_undo_to(t, mark);
+            *st = st0;
+            return ds_run(c, st, t, buf, n, UINT32_MAX);
+        }
+    }
+    fplan_untally(&u, P, unfollowed, K + 1);
+    plan_add(&st->f, &P->total, &u);
+    finish(st, n);
+    st->strstart = n;
+    return 0;
 }

@@ -174,6 +174,7 @@ typedef struct ds_target {
     ds_tpos *tp;       /* NULL: not resolved, searches walk the records */
     ds_plan plan;      /* with tp; plan.at NULL: none */
     size_t rec_cap;    /* entries allocated in rec */
+    struct ds_fplan *fplan; /* levels 1-3: the target's own parse (then only n is set besides) */
 } ds_target;
 
 #define DS_TARGET_MAX 65536u /* larger targets get no precomputation (16-bit positions) */
@@ -236,6 +237,45 @@ int ds_run_target(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *bu
  * continuation <= DS_FAST_TOTAL.  Table writes are logged.  0 or -1.
  */
 int ds_run_spec(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint32_t xlen);
+
+/*
+ * Levels 1-3 (deflate_fast): the target's own parse (its "fast plan").
+ * deflate_fast inserts a position only where a step starts, or inside a
+ * match of at most max_lazy bytes, so a target step's hash chain depends on
+ * the parse before it; a pair takes a plan step only where its chain walk
+ * provably visits the same candidates as the plan's (docs/engine.md,
+ * "Levels 1-3").
+ */
+typedef struct ds_fplan {
+    uint32_t n, nsteps; /* target length, K */
+    ds_cfg cfg;         /* the level it was built for */
+    uint32_t *at;       /* at[i]: the step at target index i, or DS_PLAN_NONE (n + 1) */
+    uint16_t *pos;      /* pos[k]: its target index */
+    uint16_t *low;      /* the lowest candidate its walk visits; 0 when the walk ran out of
+                           candidates within its budget (a pair's could go on); 0xffff: none */
+    uint32_t *chk;      /* hash | open << 15 (open: low == 0 and a search); padded to 64 */
+    uint32_t *sym;      /* K + 1 symbols as plan_sym; [K]: none */
+    uint64_t *ins;      /* bit i: the plan inserts target index i */
+    uint16_t *hash;     /* hash[i] for i + 3 <= n */
+    uint16_t *next;     /* the next plan-inserted index with the same hash, or 0xffff */
+    uint16_t *prevs;    /* previous index with the same hash, or 0xffff */
+    ds_freqs total;     /* all of sym[0..K] */
+} ds_fplan;
+
+/* T gets only n and a fast plan for level c (1-3); 0 or -1 (no memory). */
+int ds_target_build_fast(ds_target *T, const ds_cfg *c, const uint8_t *t, uint32_t n);
+
+/*
+ * Like ds_run from a paused state to the end, for buf = source ⊕ target
+ * (target at tpos, P built from it for level c), taking the plan's steps
+ * wherever they are provably the pair's.  present: bit h set for the hash
+ * of every source position (1 .. tpos-3); changed during the call and
+ * restored.  Falls back to ds_run when the plan does not apply.
+ */
+int ds_run_fplan(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf, uint32_t tpos,
+                 const ds_fplan *P, uint64_t *present);
+/* Set present's bits for a source x[0..n) (present: DS_HASH_SIZE bits, cleared here). */
+void ds_fplan_present(uint64_t *present, const uint8_t *x, uint32_t n);
 
 /* Deflate stream length in bytes of a finished parse. */
 static inline uint64_t ds_stream_bytes(const ds_state *st) { return (st->bits + 7) >> 3; }

@@ -21,7 +21,9 @@
  * bytes) hold each target position's own hash-chain summary (ds_target),
  * resolved for the level, and the target's own parse (its plan); with
  * one, a pair only looks at the source's candidates, and only at the plan
- * steps where they could change a search.  See docs/engine.md.
+ * steps where they could change a search.  At levels 1-3 a target state is
+ * the target's own deflate_fast parse only (ds_fplan); a pair follows it
+ * where its chain walks are provably the plan's.  See docs/engine.md.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,8 @@ typedef struct dctx {
     int spec_valid;   /* the tables hold the extension's writes */
     ds_srcidx sidx; /* the row's source index (levels 4-9, small sources) */
     int sidx_valid;
+    uint64_t *fpresent; /* levels 1-3: the row's source hashes (ds_fplan_present) */
+    int fpresent_valid;
 } dctx;
 
 static uint64_t wrapper_bytes(int wrapper) {
@@ -63,6 +67,7 @@ static void dctx_free(void *v) {
         zf_engine_zlib.ctx_free(c->zctx);
     ds_tables_free(&c->tab);
     ds_srcidx_free(&c->sidx);
+    free(c->fpresent);
     free(c->cat);
     free(c);
 }
@@ -87,6 +92,10 @@ static int dctx_new(const zf_params *p, void **out) {
     }
     ds_cfg_for_level(p->level, &c->cfg);
     c->wrap_bytes = wrapper_bytes(p->wrapper);
+    if (!c->cfg.slow && !(c->fpresent = malloc(DS_HASH_SIZE / 8))) {
+        dctx_free(c);
+        return ZF_ENOMEM;
+    }
     if (ds_tables_init(&c->tab, 8192) != 0 || zf_grow(&c->cat, &c->cat_cap, 8192) != ZF_OK) {
         dctx_free(c);
         return ZF_ENOMEM;
@@ -181,6 +190,9 @@ static int drow_begin(void *v, const uint8_t *src, size_t n) {
     c->src_len = (uint32_t)n;
     c->sidx_valid = c->cfg.slow && n < DS_FAST_TOTAL &&
                     ds_srcidx_build(&c->sidx, c->cat, (uint32_t)n) == 0;
+    c->fpresent_valid = !c->cfg.slow && n < DS_FAST_TOTAL;
+    if (c->fpresent_valid)
+        ds_fplan_present(c->fpresent, c->cat, (uint32_t)n);
     return prepare_row(c);
 }
 
@@ -191,21 +203,35 @@ static void dtarget_free(void *state) {
     }
 }
 
-/* About 54-59 bytes per target byte at levels 6-9: records, resolution, plan
- * (docs/engine.md, "Memory budget per target set"). */
+/* About 54-59 bytes per target byte at levels 6-9: records, resolution, plan;
+ * about 19 at levels 1-3: the fast plan (docs/engine.md, "Memory budget per
+ * target set"). */
 static size_t dtarget_mem(const void *state) {
     return state ? sizeof(ds_target) + ds_target_bytes(state) : 0;
 }
 
 static int dtarget_new(const zf_params *p, const uint8_t *t, size_t n, void **state) {
     *state = NULL;
-    if (p->level < 4 || p->level > 9 || n > DS_TARGET_MAX)
+    if (p->level < 1 || p->level > 9 || n > DS_TARGET_MAX)
         return ZF_OK; /* no precomputation: pairs take the general path */
     ds_target *T = malloc(sizeof *T);
     if (!T)
         return ZF_ENOMEM;
     ds_cfg cfg;
     ds_cfg_for_level(p->level, &cfg);
+    if (!cfg.slow) { /* levels 1-3: the target's own parse only, for the pairs
+                      * ds_run_fplan takes (source + target <= DS_FAST_TOTAL) */
+        if (n >= DS_FAST_TOTAL) {
+            free(T);
+            return ZF_OK;
+        }
+        if (ds_target_build_fast(T, &cfg, t, (uint32_t)n) != 0) {
+            free(T);
+            return ZF_ENOMEM;
+        }
+        *state = T;
+        return ZF_OK;
+    }
     if (ds_target_build(T, t, (uint32_t)n, cfg.chain) != 0) {
         free(T);
         return ZF_ENOMEM;
@@ -239,6 +265,8 @@ static int pair_state(dctx *c, const void *tstate, const uint8_t *t, size_t n, d
     if (T && c->cfg.slow && T->n == n && (total <= DS_FAST_TOTAL || c->sidx_valid))
         rc = ds_run_target(&c->cfg, st, &c->tab, c->cat, c->src_len, T,
                            c->sidx_valid ? &c->sidx : NULL);
+    else if (T && !c->cfg.slow && T->fplan && T->n == n && c->fpresent_valid)
+        rc = ds_run_fplan(&c->cfg, st, &c->tab, c->cat, c->src_len, T->fplan, c->fpresent);
     else
         rc = ds_run(&c->cfg, st, &c->tab, c->cat, total, UINT32_MAX);
     return rc == 0 ? ZF_OK : ZF_ENOMEM; /* the next pair rolls the tables back */

@@ -511,6 +511,62 @@ int main(int argc, char **argv) {
         }
         printf("pairs  %-7s %6ld cases ok\n", "small", n_cases - before);
     }
+    /* 3b. levels 1-3 with target states (the fast plan): targets that are
+     * edited copies of the source or of each other (the pair leaves the
+     * plan and meets it again often), periodic and run-length targets
+     * (long same-hash runs the parse does not insert, up to the fallback
+     * to the general path), tiny sources, and targets up to DS_TARGET_MAX
+     * with totals around DS_FAST_TOTAL */
+    {
+        long before = n_cases;
+        enum { NT = 8 };
+        static uint8_t *tg[NT];
+        size_t nt[NT];
+        for (int j = 0; j < NT; j++)
+            tg[j] = malloc(20000);
+        for (int it = 0; it < 120 * scale; it++) {
+            int shape = it % 4;
+            size_t ns = shape == 3 ? rndn(4) : rnd() & 1 ? rndn(1200) : rndn(16000);
+            gen(rnd() % 3 ? G_TEXT : (int)rndn(G_NGEN), x, ns);
+            for (int j = 0; j < NT; j++) {
+                size_t n = rnd() % 8 ? rndn(2000) : rndn(DS_TARGET_MAX + 200);
+                if (j == 0 && shape == 2)
+                    n = DS_FAST_TOTAL - ns + rndn(3) - 1; /* the fast path's last pairs */
+                if (n > 20000)
+                    n = 20000;
+                nt[j] = n;
+                uint8_t *t = tg[j];
+                if (shape == 0 && ns) { /* an edited copy of the source */
+                    for (size_t k = 0; k < n; k++)
+                        t[k] = x[k % ns];
+                    for (size_t e = rndn(n / 8 + 2); e > 0 && n; e--)
+                        t[rndn(n)] = (uint8_t)rnd();
+                } else if (shape == 1) { /* runs and short periods */
+                    size_t per = 1 + rndn(9);
+                    for (size_t k = 0; k < n; k++)
+                        t[k] = (uint8_t)('a' + (k % per));
+                    for (size_t e = rndn(6); e > 0 && n; e--)
+                        t[rndn(n)] = (uint8_t)('a' + rndn(3));
+                } else {
+                    gen(rnd() % 3 ? G_TEXT : (int)rndn(G_NGEN), t, n);
+                    if (j > 0 && n && nt[j - 1]) /* part of the previous target */
+                        for (size_t k = rndn(n), l = rndn(400); l > 0 && k < n; k++, l--)
+                            t[k] = tg[j - 1][k % nt[j - 1]];
+                }
+                if (ns && n && rnd() % 2) { /* a piece of the source */
+                    size_t off = rndn(ns), l = rndn(300), at = rndn(n);
+                    for (size_t k = 0; k < l && off + k < ns && at + k < n; k++)
+                        t[at + k] = x[off + k];
+                }
+            }
+            int level = 1 + it % 3;
+            int bad = check_row_states(level, (int)rndn(3), x, ns, tg, nt, NT, it % 5 == 0,
+                                       "fast");
+            if (bad)
+                goto out;
+        }
+        printf("pairs  %-7s %6ld cases ok\n", "fast", n_cases - before);
+    }
     /* 4. boundary sizes: empty and tiny sources/targets, pause-point lengths */
     {
         long before = n_cases;
