@@ -1356,7 +1356,8 @@ static inline __attribute__((always_inline)) void run_slow(const ds_cfg *c, ds_s
         if (lookahead == 0)
             break;
         if (planned && s >= tpos) {
-            uint32_t k = P->at[s - tpos], key = k == DS_PLAN_NONE ? 0 : P->step[k].key;
+            uint32_t k = P->at[s - tpos];
+            uint32_t key = P->step[k].pos == s - tpos ? P->step[k].key : 0; /* 0: no step here */
             uint32_t mine = plan_key(match_available, match_length, s - match_start);
             int synced = key == mine;
             /* Just after a match here, the plan in a run of literals:
@@ -2074,8 +2075,8 @@ static int plan_build(ds_target *T, const ds_cfg *c, const uint8_t *t) {
     }
     if (n)
         memcpy(pad, t, n);
-    for (uint32_t i = 0; i <= n; i++)
-        P->at[i] = DS_PLAN_NONE;
+    memset(P->at, 0, ((size_t)n + 1) * sizeof *P->at); /* step 0 is at index 0 only */
+    memset(&P->step[0], 0, sizeof P->step[0]);
     uint32_t i = 0, ml = 2, ms = 0, k = 0, nsym = 0;
     int ma = 0;
     P->reach = UINT32_MAX;
@@ -2084,7 +2085,7 @@ static int plan_build(ds_target *T, const ds_cfg *c, const uint8_t *t) {
         if (i >= DS_MAX_DIST && P->reach == UINT32_MAX)
             P->reach = k;
         P->cnt[k] = nsym;
-        P->at[i] = k;
+        P->at[i] = (uint16_t)k;
         ds_pstep *ps = &P->step[k];
         ps->pos = (uint16_t)i;
         ps->key = plan_key(ma, ml, i - ms);
@@ -2272,7 +2273,7 @@ int ds_target_build_fast(ds_target *T, const ds_cfg *c, const uint8_t *t, uint32
     } while (0)
     while (i < n) {
         uint32_t look = n - i, len = 0, ms = 0, low = 0xffff, open = 0;
-        P->at[i] = k;
+        P->at[i] = (uint16_t)k;
         P->pos[k] = (uint16_t)i;
         if (look >= 3) {
             uint32_t cur = head[P->hash[i]];

@@ -142,7 +142,7 @@ typedef struct ds_tpos {
  * whose search the source could change (see run_slow); the plan's symbols
  * are added as a whole and the steps the pair did not follow subtracted.
  */
-#define DS_PLAN_NONE UINT32_MAX
+#define DS_PLAN_NONE 0xffffu /* a fast plan's "no step here" (targets under 32000 bytes) */
 typedef struct ds_pstep {
     uint32_t key;  /* the state it starts from (plan_key) */
     uint16_t pos;  /* its target index */
@@ -152,7 +152,9 @@ typedef struct ds_pstep {
 
 typedef struct ds_plan {
     uint32_t nsteps;    /* K */
-    uint32_t *at;       /* at[i]: the step at target index i, or DS_PLAN_NONE */
+    uint16_t *at;       /* at[i]: the step at target index i if one starts there
+                           (step[at[i]].pos == i), else 0 (16 bits: a 64 KiB
+                           target has up to 65536 steps, no value is spare) */
     ds_pstep *step;     /* step[k] */
     uint32_t *sym;      /* sym[k]: its symbol (K + 1 entries; [K]: the last literal) */
     uint32_t *chk;      /* chk[k]: hash | search << 15 | gram filter bit << 16, where
@@ -249,7 +251,7 @@ int ds_run_spec(const ds_cfg *c, ds_state *st, ds_tables *t, const uint8_t *buf,
 typedef struct ds_fplan {
     uint32_t n, nsteps; /* target length, K */
     ds_cfg cfg;         /* the level it was built for */
-    uint32_t *at;       /* at[i]: the step at target index i, or DS_PLAN_NONE (n + 1) */
+    uint16_t *at;       /* at[i]: the step at target index i, or DS_PLAN_NONE (n + 1) */
     uint16_t *pos;      /* pos[k]: its target index */
     uint16_t *low;      /* the lowest candidate its walk visits; 0 when the walk ran out of
                            candidates within its budget (a pair's could go on); 0xffff: none */
