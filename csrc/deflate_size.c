@@ -1185,14 +1185,31 @@ static inline uint32_t plan_match_sym(uint32_t dist, uint32_t len) {
     return plan_sym(257 + len_code(len), DS_L_CODES + dist_code(dist));
 }
 
+/* Count the symbols sym[from..to) (plan_sym pairs) into u. */
+static inline void untally_syms(ds_untally *u, const uint32_t *sym, uint32_t from, uint32_t to) {
+    for (uint32_t k = from; k < to; k++) {
+        u->n[sym[k] & 0xffff]++;
+        u->n[sym[k] >> 16]++;
+        u->nsym += (sym[k] & 0xffff) < DS_L_CODES;
+    }
+}
+
 /* Take back the symbols of plan steps [from, to). */
 static inline void plan_untally(ds_untally *u, const ds_plan *P, uint32_t from, uint32_t to) {
-    for (uint32_t k = from; k < to; k++) {
-        uint32_t sym = P->sym[k];
-        u->n[sym & 0xffff]++;
-        u->n[sym >> 16]++;
-        u->nsym += (sym & 0xffff) < DS_L_CODES;
-    }
+    untally_syms(u, P->sym, from, to);
+}
+
+/* A plan's block frequencies: all of its symbols sym[0..count). */
+static void syms_total(ds_freqs *total, const uint32_t *sym, uint32_t count) {
+    ds_untally all;
+    memset(&all, 0, sizeof all);
+    untally_syms(&all, sym, 0, count);
+    memset(total, 0, sizeof *total);
+    for (int j = 0; j < DS_L_CODES; j++)
+        total->lit[j] = all.n[j];
+    for (int j = 0; j < DS_D_CODES; j++)
+        total->dist[j] = all.n[DS_L_CODES + j];
+    total->nsym = all.nsym;
 }
 
 /* f += g - u */
@@ -2122,15 +2139,7 @@ static int plan_build(ds_target *T, const ds_cfg *c, const uint8_t *t) {
     if (P->reach > k)
         P->reach = k;
     P->sym[k] = ma ? plan_lit_sym(pad[n - 1]) : PLAN_NOSYM;
-    ds_untally all; /* the plan's total: all of its steps "taken back" */
-    memset(&all, 0, sizeof all);
-    plan_untally(&all, P, 0, k + 1);
-    memset(&P->total, 0, sizeof P->total);
-    for (int j = 0; j < DS_L_CODES; j++)
-        P->total.lit[j] = all.n[j];
-    for (int j = 0; j < DS_D_CODES; j++)
-        P->total.dist[j] = all.n[DS_L_CODES + j];
-    P->total.nsym = all.nsym;
+    syms_total(&P->total, P->sym, k + 1);
     P->nsteps = k;
     free(pad);
     return 0;
@@ -2329,19 +2338,7 @@ int ds_target_build_fast(ds_target *T, const ds_cfg *c, const uint8_t *t, uint32
     P->pos[k] = (uint16_t)n;
     P->low[k] = 0xffff;
     P->sym[k] = PLAN_NOSYM;
-    ds_untally all;
-    memset(&all, 0, sizeof all);
-    for (uint32_t j = 0; j <= k; j++) {
-        all.n[P->sym[j] & 0xffff]++;
-        all.n[P->sym[j] >> 16]++;
-        all.nsym += (P->sym[j] & 0xffff) < DS_L_CODES;
-    }
-    memset(&P->total, 0, sizeof P->total);
-    for (int j = 0; j < DS_L_CODES; j++)
-        P->total.lit[j] = all.n[j];
-    for (int j = 0; j < DS_D_CODES; j++)
-        P->total.dist[j] = all.n[DS_L_CODES + j];
-    P->total.nsym = all.nsym;
+    syms_total(&P->total, P->sym, k + 1);
     free(head);
     free(prv);
     return 0;
