@@ -135,58 +135,10 @@ int main(int argc, char **argv) {
     rs ^= (uint64_t)seed * 0x9e3779b97f4a7c15ull;
     for (int i = 0; i < 10; i++)
         rnd();
-    size_t nfiles;
-    char **files = list_py(&nfiles);
-    text tg[NTARGETS];
-    size_t ntg = 0;
-    size_t start = rnd() % nfiles;
-    for (size_t k = 0; k < nfiles && ntg < NTARGETS; k++) {
-        size_t fi = (start + 2 * k) % nfiles;
-        char path[1024];
-        size_t n;
-        snprintf(path, sizeof path, "%s/%s", PYLIB, files[fi]);
-        char *s = read_file(path, &n);
-        if (!s)
-            continue;
-        ntg += functions(s, n, tg + ntg, ntg + 3 <= NTARGETS ? 3 : NTARGETS - ntg);
-        free(s);
-    }
-    const char *tfile = getenv("ZF_TARGETS");
-    if (tfile) {
-        size_t n, off = 0;
-        char *s = read_file(tfile, &n);
-        for (ntg = 0; s && ntg < NTARGETS && off + 4 <= n; ntg++) {
-            uint32_t len = (uint32_t)(uint8_t)s[off] | (uint32_t)(uint8_t)s[off + 1] << 8 |
-                           (uint32_t)(uint8_t)s[off + 2] << 16 | (uint32_t)(uint8_t)s[off + 3] << 24;
-            off += 4;
-            tg[ntg].n = len;
-            tg[ntg].p = malloc(len ? len : 1);
-            memcpy(tg[ntg].p, s + off, len);
-            off += len;
-        }
-    }
-    char topics[1024], license[1024];
-    snprintf(topics, sizeof topics, "%s/pydoc_data/topics.py", PYLIB);
-    snprintf(license, sizeof license, "%s/LICENSE.txt", PYLIB);
-    const char *prose_files[] = {topics, "/usr/share/common-licenses/GPL-3",
-                                 "/usr/share/common-licenses/Apache-2.0",
-                                 "/usr/share/common-licenses/MPL-2.0", license};
-    text *src = calloc(nsrc, sizeof *src);
-    size_t ns = 0, guard = 0;
-    while (ns < nsrc && guard++ < 100 * nsrc) {
-        char path[1024];
-        size_t n;
-        if (ns % 2 == 0) {
-            size_t fi = (start + 2 * (rnd() % (nfiles / 2)) + 1) % nfiles;
-            snprintf(path, sizeof path, "%s/%s", PYLIB, files[fi]);
-        } else {
-            snprintf(path, sizeof path, "%s", prose_files[rnd() % 5]);
-        }
-        char *s = read_file(path, &n);
-        if (s && chunk(s, n, &src[ns]))
-            ns++;
-        free(s);
-    }
+    text tg[NTARGETS], *src;
+    size_t ntg, ns;
+    if (load_inputs(nsrc, tg, &ntg, &src, &ns))
+        return 2;
     static step stA[MAXN], stB[MAXN];
     static uint8_t insA[MAXN], insB[MAXN];
     static uint32_t atA[MAXN], atB[MAXN];
