@@ -188,11 +188,17 @@ static double engine_loop(const zf_params *p, const text *src, size_t ns, const 
 
 /*
  * The benchmark's inputs for a seed: targets (functions from one half of
- * the stdlib modules, or $ZF_TARGETS: 4-byte little-endian length + bytes,
- * repeated) and nsrc sources (chunks of code from the other half, and of
- * prose).  0, or 2 when they cannot be read.
+ * the stdlib modules of $ZF_PYLIB, or $ZF_TARGETS: 4-byte little-endian
+ * length + bytes, repeated) and nsrc sources (chunks of code from the other
+ * half, and of prose).  0, or 2 when they cannot be read.
  */
-static int load_inputs(size_t nsrc, text *tg, size_t *ntg_out, text **src_out, size_t *ns_out) {
+static int load_inputs(unsigned seed, size_t nsrc, text *tg, size_t *ntg_out, text **src_out,
+                       size_t *ns_out) {
+    if (getenv("ZF_PYLIB"))
+        PYLIB = getenv("ZF_PYLIB");
+    rs ^= (uint64_t)seed * 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 10; i++)
+        rnd();
     size_t nfiles;
     char **files = list_py(&nfiles);
     if (nfiles < 20) {
@@ -268,15 +274,9 @@ int main(int argc, char **argv) {
     unsigned seed = argc > 1 ? (unsigned)atoi(argv[1]) : 1;
     size_t nsrc = argc > 2 ? (size_t)atol(argv[2]) : 150;
     const char *levels = argc > 3 ? argv[3] : "169";
-    if (getenv("ZF_PYLIB"))
-        PYLIB = getenv("ZF_PYLIB");
-    rs ^= (uint64_t)seed * 0x9e3779b97f4a7c15ull;
-    for (int i = 0; i < 10; i++)
-        rnd();
-
     text tg[NTARGETS], *src;
     size_t ntg, ns;
-    if (load_inputs(nsrc, tg, &ntg, &src, &ns))
+    if (load_inputs(seed, nsrc, tg, &ntg, &src, &ns))
         return 2;
     size_t srcbytes = 0, tgbytes = 0;
     for (size_t i = 0; i < ns; i++)

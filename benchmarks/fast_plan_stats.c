@@ -130,14 +130,9 @@ int main(int argc, char **argv) {
     unsigned seed = argc > 1 ? (unsigned)atoi(argv[1]) : 1;
     size_t nsrc = argc > 2 ? (size_t)atol(argv[2]) : 150;
     const char *levels = argc > 3 ? argv[3] : "123";
-    if (getenv("ZF_PYLIB"))
-        PYLIB = getenv("ZF_PYLIB");
-    rs ^= (uint64_t)seed * 0x9e3779b97f4a7c15ull;
-    for (int i = 0; i < 10; i++)
-        rnd();
     text tg[NTARGETS], *src;
     size_t ntg, ns;
-    if (load_inputs(nsrc, tg, &ntg, &src, &ns))
+    if (load_inputs(seed, nsrc, tg, &ntg, &src, &ns))
         return 2;
     static step stA[MAXN], stB[MAXN];
     static uint8_t insA[MAXN], insB[MAXN];
