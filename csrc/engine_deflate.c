@@ -212,19 +212,16 @@ static size_t dtarget_mem(const void *state) {
 
 static int dtarget_new(const zf_params *p, const uint8_t *t, size_t n, void **state) {
     *state = NULL;
-    if (p->level < 1 || p->level > 9 || n > DS_TARGET_MAX)
-        return ZF_OK; /* no precomputation: pairs take the general path */
+    ds_cfg cfg;
+    /* no precomputation: pairs take the general path (at levels 1-3 the
+     * fast plan serves only pairs of source + target <= DS_FAST_TOTAL) */
+    if (ds_cfg_for_level(p->level, &cfg) != 0 || n > DS_TARGET_MAX ||
+        (!cfg.slow && n >= DS_FAST_TOTAL))
+        return ZF_OK;
     ds_target *T = malloc(sizeof *T);
     if (!T)
         return ZF_ENOMEM;
-    ds_cfg cfg;
-    ds_cfg_for_level(p->level, &cfg);
-    if (!cfg.slow) { /* levels 1-3: the target's own parse only, for the pairs
-                      * ds_run_fplan takes (source + target <= DS_FAST_TOTAL) */
-        if (n >= DS_FAST_TOTAL) {
-            free(T);
-            return ZF_OK;
-        }
+    if (!cfg.slow) { /* levels 1-3: the target's own parse only */
         if (ds_target_build_fast(T, &cfg, t, (uint32_t)n) != 0) {
             free(T);
             return ZF_ENOMEM;
